@@ -1,0 +1,60 @@
+"""convshape: shapes, kernel counts, parameters, MACs and receptive fields of convolutional networks.
+
+>>> import convshape
+>>> convshape.conv_output_size(83, 9)
+75
+>>> convshape.kernel_count(64, 256, groups=4)
+4096
+"""
+
+from convshape.arithmetic import (
+    conv_output_shape,
+    conv_output_size,
+    conv_transpose_output_shape,
+    conv_transpose_output_size,
+    pool_output_shape,
+    pool_output_size,
+    same_padding,
+    uncovered_inputs,
+)
+from convshape.counting import (
+    conv_macs,
+    conv_params,
+    conv_transpose_macs,
+    kernel_count,
+    linear_macs,
+    linear_params,
+    weight_shape,
+)
+from convshape.errors import (
+    ConvShapeError,
+    ParameterError,
+    ShapeError,
+    SpecError,
+    UnsupportedLayerError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvShapeError",
+    "ParameterError",
+    "ShapeError",
+    "SpecError",
+    "UnsupportedLayerError",
+    "conv_macs",
+    "conv_output_shape",
+    "conv_output_size",
+    "conv_params",
+    "conv_transpose_macs",
+    "conv_transpose_output_shape",
+    "conv_transpose_output_size",
+    "kernel_count",
+    "linear_macs",
+    "linear_params",
+    "pool_output_shape",
+    "pool_output_size",
+    "same_padding",
+    "uncovered_inputs",
+    "weight_shape",
+]

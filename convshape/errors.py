@@ -1,0 +1,174 @@
+"""The exceptions convshape raises, and the checks that raise them.
+
+Every problem with a *value* is a :class:`ConvShapeError` (a :class:`ValueError`),
+so ``except ValueError`` keeps working for callers who do not know convshape.
+A value of the wrong Python *type* (a float, a bool or a string where an int
+belongs) is a :class:`TypeError`.  No other exception escapes the library.
+
+>>> from convshape import conv_output_size, ConvShapeError
+>>> try:
+...     conv_output_size(4, 5)
+... except ConvShapeError as err:
+...     print(err)
+kernel_size: the kernel extent 5 (dilation 1 x (5 - 1) + 1) exceeds the padded input 4 (4 + 0 + 0); use padding >= 1 on each side, or a kernel of at most 4
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "ConvShapeError",
+    "ParameterError",
+    "ShapeError",
+    "SpecError",
+    "UnsupportedLayerError",
+]
+
+
+class ConvShapeError(ValueError):
+    """Base class of every convshape error about a value.
+
+    Attributes:
+        detail: What is wrong, with the rule and the numbers.
+        where: Where it happened (an axis, a layer path), or ``""``.
+
+    >>> err = ConvShapeError("stride must be >= 1, got 0", where="axis 1")
+    >>> str(err)
+    'axis 1: stride must be >= 1, got 0'
+    >>> isinstance(err, ValueError)
+    True
+    """
+
+    def __init__(self, detail: str, *, where: str = "") -> None:
+        self.detail = detail
+        self.where = where
+        super().__init__(f"{where}: {detail}" if where else detail)
+
+    def located(self, where: str) -> ConvShapeError:
+        """Return a copy of this error (same class) with *where* prefixed to its location.
+
+        >>> ShapeError("too small", where="axis 0").located("layer 3 'conv2' (Conv)")
+        ShapeError("layer 3 'conv2' (Conv), axis 0: too small")
+        """
+        new_where = f"{where}, {self.where}" if self.where else where
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        ConvShapeError.__init__(clone, self.detail, where=new_where)
+        return clone
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.detail, self.where, dict(self.__dict__)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+def _rebuild(cls: type[ConvShapeError], detail: str, where: str, state: dict[str, Any]) -> ConvShapeError:
+    err = cls.__new__(cls)
+    ConvShapeError.__init__(err, detail, where=where)
+    err.__dict__.update(state)
+    return err
+
+
+class ParameterError(ConvShapeError):
+    """A hyper-parameter outside its domain, whatever the input (a stride of 0).
+
+    >>> from convshape import conv_output_size
+    >>> conv_output_size(10, 3, stride=0)
+    Traceback (most recent call last):
+    ...
+    convshape.errors.ParameterError: stride must be an integer >= 1, got 0
+    """
+
+
+class ShapeError(ConvShapeError):
+    """A layer that does not fit the shape it receives (a kernel larger than its map).
+
+    >>> from convshape import pool_output_size
+    >>> pool_output_size(2, 3)
+    Traceback (most recent call last):
+    ...
+    convshape.errors.ShapeError: kernel_size: the output size (2 + 0 + 0 - 3) // 3 + 1 = 0 is below 1; use a smaller window, or an input of at least 3
+    """
+
+
+class SpecError(ConvShapeError):
+    """A malformed network description: an unknown layer type or field, a bad value.
+
+    >>> raise SpecError("unknown field 'kernal_size'", where="layers[3]")
+    Traceback (most recent call last):
+    ...
+    convshape.errors.SpecError: layers[3]: unknown field 'kernal_size'
+    """
+
+
+class UnsupportedLayerError(ConvShapeError):
+    """A framework layer that convshape cannot model.
+
+    >>> raise UnsupportedLayerError("LSTM is not supported")
+    Traceback (most recent call last):
+    ...
+    convshape.errors.UnsupportedLayerError: LSTM is not supported
+    """
+
+
+# ---------------------------------------------------------------------------
+# Checks shared by the arithmetic, the counting functions and the layer specs.
+
+
+def type_name(value: object) -> str:
+    """The type of *value* as a user would write it (``'bool'``, ``'float'``)."""
+    return type(value).__name__
+
+
+def check_int(name: str, value: object, minimum: int | None = None) -> int:
+    """Return *value* if it is an int (not a bool) of at least *minimum*.
+
+    Raises:
+        TypeError: *value* is not an int, or is a bool.
+        ParameterError: *value* is below *minimum*.
+
+    >>> check_int("stride", 2, 1)
+    2
+    >>> check_int("stride", 2.0, 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: stride must be an int, got float 2.0
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type_name(value)} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value}")
+    return value
+
+
+def check_number(name: str, value: object) -> float:
+    """Return *value* as a float if it is a real number (int or float, not bool).
+
+    >>> check_number("p", 1)
+    1.0
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type_name(value)} {value!r}")
+    return float(value)
+
+
+def check_int_tuple(name: str, value: object, minimum: int | None = None) -> tuple[int, ...]:
+    """Return *value* (an int or a non-empty sequence of ints) as a tuple.
+
+    An int becomes a 1-tuple; callers broadcast it to the number of axes.
+
+    >>> check_int_tuple("kernel_size", (3, 5), 1)
+    (3, 5)
+    >>> check_int_tuple("kernel_size", 3, 1)
+    (3,)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (check_int(name, value, minimum),)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {value!r}")
+    if len(value) == 0:
+        raise ParameterError(f"{name} must not be empty")
+    return tuple(check_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
