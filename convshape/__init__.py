@@ -7,6 +7,7 @@
 4096
 """
 
+from convshape import zoo
 from convshape.arithmetic import (
     conv_output_shape,
     conv_output_size,
@@ -33,15 +34,59 @@ from convshape.errors import (
     SpecError,
     UnsupportedLayerError,
 )
+from convshape.layers import (
+    Activation,
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AvgPool,
+    BatchNorm,
+    Concat,
+    Conv,
+    ConvTranspose,
+    Dropout,
+    Flatten,
+    Identity,
+    Layer,
+    Linear,
+    MaxPool,
+    Pad,
+    Residual,
+    Sequential,
+    Upsample,
+)
+from convshape.receptive import ReceptiveField
+from convshape.tracing import Report, Row, check, trace
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Activation",
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
+    "AvgPool",
+    "BatchNorm",
+    "Concat",
+    "Conv",
     "ConvShapeError",
+    "ConvTranspose",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "Layer",
+    "Linear",
+    "MaxPool",
+    "Pad",
     "ParameterError",
+    "ReceptiveField",
+    "Report",
+    "Residual",
+    "Row",
+    "Sequential",
     "ShapeError",
     "SpecError",
     "UnsupportedLayerError",
+    "Upsample",
+    "check",
     "conv_macs",
     "conv_output_shape",
     "conv_output_size",
@@ -55,6 +100,8 @@ __all__ = [
     "pool_output_shape",
     "pool_output_size",
     "same_padding",
+    "trace",
     "uncovered_inputs",
     "weight_shape",
+    "zoo",
 ]

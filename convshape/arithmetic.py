@@ -476,22 +476,33 @@ def spatial_shape_arg(spatial_shape: object) -> tuple[int, ...]:
     return tuple(check_int(f"spatial_shape[{i}]", v, 1) for i, v in enumerate(spatial_shape))
 
 
-def resolve_axes(
+def ndim_hint(**values: object) -> int | None:
+    """The number of axes the per-axis sequences among *values* imply (``None`` if all are scalars).
+
+    Raises:
+        ParameterError: Two sequences disagree on the number of axes.
+    """
+    lengths: dict[str, int] = {}
+    for name, value in values.items():
+        if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+            lengths[name] = len(value)
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise ParameterError(f"per-axis values disagree on the number of axes: {shown}")
+    return next(iter(lengths.values()), None)
+
+
+def axes_params(
     kind: Kind,
-    spatial_shape: Sequence[int | None],
+    ndim: int,
     kernel_size: object,
     stride: object,
     padding: object,
     dilation: object = 1,
     output_padding: object = 0,
-    ceil_mode: bool = False,
-) -> tuple[AxisWindow | None, ...]:
-    """:func:`resolve_axis` on every axis; an axis of unknown size (``None``) gives ``None``.
-
-    Hyper-parameters are validated on every axis even when the size is unknown.
-    Errors name the axis when there is more than one.
-    """
-    ndim = len(spatial_shape)
+    ceil_mode: object = False,
+) -> tuple[AxisParams, ...]:
+    """Validate the hyper-parameters of every axis; errors name the axis when there are several."""
     per_axis = [
         broadcast(name, value, ndim)
         for name, value in (
@@ -502,21 +513,42 @@ def resolve_axes(
             ("output_padding", output_padding),
         )
     ]
-    result: list[AxisWindow | None] = []
-    for axis, size in enumerate(spatial_shape):
+    result = []
+    for axis in range(ndim):
         k, s, p, d, op = (values[axis] for values in per_axis)
         try:
-            params = axis_params(kind, k, s, p, d, op, ceil_mode)
-            result.append(None if size is None else apply_axis(params, size))
-        except (ParameterError, ShapeError) as err:
+            result.append(axis_params(kind, k, s, p, d, op, ceil_mode))
+        except ParameterError as err:
             raise (err.located(f"axis {axis}") if ndim > 1 else err) from None
         except TypeError as err:
             raise (TypeError(f"axis {axis}: {err}") if ndim > 1 else err) from None
     return tuple(result)
 
 
-def _shape(windows: tuple[AxisWindow | None, ...]) -> tuple[int, ...]:
-    return tuple(w.output for w in windows if w is not None)
+def resolve_axes(
+    kind: Kind,
+    spatial_shape: Sequence[int],
+    kernel_size: object,
+    stride: object,
+    padding: object,
+    dilation: object = 1,
+    output_padding: object = 0,
+    ceil_mode: bool = False,
+) -> tuple[AxisWindow, ...]:
+    """:func:`resolve_axis` on every axis; errors name the axis when there are several."""
+    ndim = len(spatial_shape)
+    params = axes_params(kind, ndim, kernel_size, stride, padding, dilation, output_padding, ceil_mode)
+    result = []
+    for axis, (size, axis_param) in enumerate(zip(spatial_shape, params, strict=True)):
+        try:
+            result.append(apply_axis(axis_param, size))
+        except ShapeError as err:
+            raise (err.located(f"axis {axis}") if ndim > 1 else err) from None
+    return tuple(result)
+
+
+def _shape(windows: tuple[AxisWindow, ...]) -> tuple[int, ...]:
+    return tuple(w.output for w in windows)
 
 
 def conv_output_shape(

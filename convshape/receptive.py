@@ -1,0 +1,102 @@
+"""Receptive fields, in the terms of Araujo, Norris and Sim (Distill, 2019).
+
+Per spatial axis, a feature map's receptive field relative to the network input is
+
+* ``size`` (r): how many input pixels one output feature sees;
+* ``stride`` (S): how far apart, in input pixels, neighbouring features' fields are;
+* ``padding`` (P): the effective padding: feature ``y`` (0-based) sees input pixels
+  ``[y * S - P, y * S - P + r - 1]``.
+
+A window layer with dilated extent ``e``, stride ``s`` and padding ``b`` before the input
+maps ``(r, S, P)`` to ``(r + (e - 1) * S, S * s, P + b * S)``, the forward form of the
+article's recurrences.  Layers that do not move pixels leave the field unchanged.
+
+>>> rf = ReceptiveField()
+>>> for _ in range(2):                 # Hien's example: two 3x3 stride-2 convs with padding 1
+...     rf = rf.then(3, 2, 1)
+>>> rf
+ReceptiveField(size=7, stride=4, padding=3)
+>>> rf.span(0)
+(-3, 3)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ReceptiveField"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceptiveField:
+    """The receptive field of a feature map on one axis (size, effective stride, effective padding).
+
+    >>> ReceptiveField().then(11, 4, 2)     # torchvision AlexNet's first convolution
+    ReceptiveField(size=11, stride=4, padding=2)
+    """
+
+    size: int = 1
+    stride: int = 1
+    padding: int = 0
+
+    def then(self, extent: int, stride: int = 1, before: int = 0) -> ReceptiveField:
+        """The field after a window of dilated ``extent``, ``stride`` and ``before`` padding.
+
+        >>> ReceptiveField(3, 2, 1).then(3, 1, 1)
+        ReceptiveField(size=7, stride=2, padding=3)
+        """
+        return ReceptiveField(
+            self.size + (extent - 1) * self.stride,
+            self.stride * stride,
+            self.padding + before * self.stride,
+        )
+
+    def span(self, index: int = 0) -> tuple[int, int]:
+        """The first and last input pixel (inclusive) that output feature ``index`` sees.
+
+        Negative values and values past the input lie in the padding.
+
+        >>> ReceptiveField(15, 1, 7).span(10)
+        (3, 17)
+        """
+        start = index * self.stride - self.padding
+        return start, start + self.size - 1
+
+    @property
+    def center_offset2(self) -> int:
+        """Twice the centre of feature 0's field: ``size - 1 - 2 * padding`` (an int, for comparisons)."""
+        return self.size - 1 - 2 * self.padding
+
+
+def merge(
+    fields: list[tuple[ReceptiveField | None, ...] | None],
+) -> tuple[tuple[ReceptiveField | None, ...] | None, list[str]]:
+    """Combine the fields of parallel branches (residual, concat) by the largest one.
+
+    Returns the combined per-axis fields and notes on axes where the branches are misaligned
+    (different effective strides, or fields whose centres differ).
+    """
+    if any(f is None for f in fields) or not fields:
+        return None, []
+    per_branch = [f for f in fields if f is not None]
+    ndims = {len(f) for f in per_branch}
+    if len(ndims) != 1:
+        return None, []
+    notes: list[str] = []
+    combined: list[ReceptiveField | None] = []
+    for axis in range(ndims.pop()):
+        axis_fields = [f[axis] for f in per_branch]
+        if any(a is None for a in axis_fields):
+            combined.append(None)
+            continue
+        known = [a for a in axis_fields if a is not None]
+        largest = max(known, key=lambda a: a.size)
+        strides = sorted({a.stride for a in known})
+        centres = sorted({a.center_offset2 for a in known})
+        if len(strides) > 1:
+            notes.append(f"axis {axis}: branches have different effective strides {strides}")
+        elif len(centres) > 1:
+            shown = ", ".join(f"{c / 2:g}" for c in centres)
+            notes.append(f"axis {axis}: branch fields are centred at different input positions ({shown})")
+        combined.append(largest)
+    return tuple(combined), notes

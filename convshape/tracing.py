@@ -1,0 +1,435 @@
+"""Trace a network description into a :class:`Report`: every shape, count and receptive field.
+
+Data flows one way: layer specs -> :func:`trace` -> :class:`Report` -> renderers
+(``str(report)``, ``report._repr_html_()``, ``report.to_dict()``).
+
+>>> from convshape import zoo
+>>> report = trace(zoo.seed(), (1, 83, 83))
+>>> report.output_shape, report.total_kernels
+((101,), 4160)
+>>> [row.output_shape for row in report.rows][:4]
+[(64, 75, 75), (64, 14, 14), (256, 6, 6), (256, 1, 1)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+from convshape.arithmetic import AxisWindow
+from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, type_name
+from convshape.layers import (
+    CONTAINERS,
+    Concat,
+    Effect,
+    Layer,
+    Residual,
+    Sequential,
+    Shape,
+    as_layer,
+    fmt_shape,
+)
+from convshape.receptive import ReceptiveField, merge
+
+__all__ = ["Report", "Row", "check", "trace"]
+
+Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of a report: a leaf layer, or the merge point of a Residual or Concat.
+
+    Attributes:
+        path: 0-based dotted path like PyTorch's module names (``"4.body.0"``).
+        layer: The layer spec.
+        input_shape: The shape it receives (``None`` where undetermined).
+        output_shape: The shape it produces.
+        params: Parameters (weights, biases, BatchNorm scale and shift).
+        kernels: 2-D (N-D) kernels: ``out x in / groups`` for convolutions, else 0.
+        macs: Multiply-accumulates per sample, bias excluded.
+        receptive_field: Per spatial axis, the field of the output relative to the network input
+            (``None`` where not defined: no spatial axes, or after a transposed convolution/upsampling).
+        uncovered: Per spatial axis, input positions no window reads (window layers only).
+        windows: The resolved per-axis arithmetic (window layers only), used by explanations.
+        notes: Remarks that are not errors (misaligned branches, Linear on a spatial map).
+
+    >>> from convshape import Conv, trace
+    >>> row = trace(Conv(8, 3, stride=2), (3, 10, 10)).rows[0]
+    >>> row.path, row.output_shape, row.uncovered
+    ('0', (8, 4, 4), (1, 1))
+    """
+
+    path: str
+    layer: Layer
+    input_shape: Shape | None
+    output_shape: Shape | None
+    params: int = 0
+    kernels: int = 0
+    macs: int = 0
+    receptive_field: Fields = None
+    uncovered: tuple[int | None, ...] = ()
+    windows: tuple[AxisWindow | None, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """The layer kind (``'Conv'``, ``'Residual'``...)."""
+        return self.layer.kind
+
+    @property
+    def name(self) -> str | None:
+        """The layer's name, if it was given one."""
+        return self.layer.name
+
+    @property
+    def depth(self) -> int:
+        """Nesting depth: the number of dotted components of the path, less one."""
+        return self.path.count(".")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of :func:`trace`: rows, totals, the output shape and receptive field.
+
+    ``problems`` is empty for a report returned by :func:`trace`; a partial report attached to
+    an error (``err.report``) holds the rows up to the failing layer.
+
+    >>> from convshape import zoo
+    >>> report = trace(zoo.seed(), (1, 83, 83))
+    >>> report.total_params, report.total_macs
+    (363237, 41129792)
+    >>> report.receptive_field
+    (ReceptiveField(size=83, stride=20, padding=0), ReceptiveField(size=83, stride=20, padding=0))
+    """
+
+    network: Layer
+    input_shape: Shape
+    rows: tuple[Row, ...]
+    output_shape: Shape | None
+    receptive_field: Fields
+    problems: tuple[ConvShapeError, ...] = ()
+
+    @property
+    def total_params(self) -> int:
+        """Sum of the rows' parameters."""
+        return sum(row.params for row in self.rows)
+
+    @property
+    def total_macs(self) -> int:
+        """Sum of the rows' multiply-accumulates (per sample, bias excluded)."""
+        return sum(row.macs for row in self.rows)
+
+    @property
+    def total_kernels(self) -> int:
+        """Sum of the rows' 2-D kernel counts."""
+        return sum(row.kernels for row in self.rows)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Report {fmt_shape(self.input_shape)} -> {fmt_shape(self.output_shape)}: {len(self.rows)} rows, "
+            f"{self.total_params:,} params, {self.total_macs:,} MACs"
+            + (f", {len(self.problems)} problems" if self.problems else "")
+            + ">"
+        )
+
+    def __str__(self) -> str:
+        from convshape.render import render_text
+
+        return render_text(self)
+
+    def _repr_html_(self) -> str:
+        from convshape.render import render_html
+
+        return render_html(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready dicts, lists, strings and ints.
+
+        >>> from convshape import Conv, trace
+        >>> trace(Conv(4, 3), (1, 5, 5)).to_dict()["rows"][0]["output_shape"]
+        [4, 3, 3]
+        """
+        from convshape.render import report_dict
+
+        return report_dict(self)
+
+
+def location(path: str, layer: Layer) -> str:
+    """How messages name a layer: ``layer 4.body.0 'conv2' (Conv(64, 3, padding=1))``."""
+    name = f" {layer.name!r}" if layer.name else ""
+    return f"layer {path or '(root)'}{name} ({layer.describe()})"
+
+
+def _input_shape(input_shape: object) -> tuple[int, ...]:
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(
+            f"input_shape must be a sequence of ints (channels, *spatial), got {type_name(input_shape)} {input_shape!r}"
+        )
+    if not input_shape:
+        raise ParameterError("input_shape must have at least the channel axis, got ()")
+    return tuple(check_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape))
+
+
+State = tuple[Union[Shape, None], Fields]
+Request = tuple[Layer, str, State]
+Frame = Generator[Request, State, State]
+
+
+class _Tracer:
+    """Walks a network without recursion, so depth is limited only by memory."""
+
+    def __init__(self, network: Layer, input_shape: tuple[int, ...], collect: bool) -> None:
+        self.network = network
+        self.input_shape = input_shape
+        self.collect = collect
+        self.rows: list[Row] = []
+        self.problems: list[ConvShapeError] = []
+        self.last_spatial_rf: Fields = None
+
+    def run(self) -> Report:
+        ndim = len(self.input_shape) - 1
+        rf: Fields = tuple(ReceptiveField() for _ in range(ndim)) if ndim else None
+        self.last_spatial_rf = rf
+        state: State = (self.input_shape, rf)
+        root = self.network if isinstance(self.network, Sequential) else Sequential(self.network)
+        stack: list[Frame] = [self._sequential(root, "", state)]
+        send: State | None = None
+        while stack:
+            try:
+                request = stack[-1].send(send) if send is not None else next(stack[-1])
+            except StopIteration as stop:
+                stack.pop()
+                send = stop.value
+                continue
+            child, path, child_state = request
+            if isinstance(child, CONTAINERS):
+                stack.append(self._container(child, path, child_state))
+                send = None
+            else:
+                send = self._leaf(child, path, child_state)
+        assert send is not None
+        return self._report(send[0])
+
+    def _report(self, output: Shape | None) -> Report:
+        return Report(
+            self.network,
+            self.input_shape,
+            tuple(self.rows),
+            output,
+            self.last_spatial_rf,
+            tuple(self.problems),
+        )
+
+    def _fail(self, path: str, layer: Layer, problems: list[ConvShapeError]) -> None:
+        where = location(path, layer)
+        located = [p.located(where) for p in problems]
+        if not self.collect:
+            err = located[0]
+            err.report = self._report(None)  # type: ignore[attr-defined]
+            raise err
+        self.problems.extend(located)
+
+    def _container(self, node: Layer, path: str, state: State) -> Frame:
+        if isinstance(node, Sequential):
+            return self._sequential(node, path, state)
+        if isinstance(node, Residual):
+            return self._residual(node, path, state)
+        assert isinstance(node, Concat)
+        return self._concat(node, path, state)
+
+    def _sequential(self, node: Sequential, path: str, state: State) -> Frame:
+        prefix = f"{path}." if path else ""
+        for i, child in enumerate(node.layers):
+            state = yield (child, f"{prefix}{i}", state)
+        return state
+
+    def _leaf(self, layer: Layer, path: str, state: State) -> State:
+        shape, rf = state
+        effect: Effect = layer._trace(shape) if shape is not None else Effect(None, rf=None)  # type: ignore[union-attr]
+        if effect.problems:
+            self._fail(path, layer, effect.problems)
+        out = effect.output
+        step = effect.rf
+        new_rf: Fields
+        if step == "keep":
+            new_rf = rf
+        elif step is None or rf is None:
+            new_rf = None
+        else:
+            new_rf = tuple(
+                None if (r is None or s is None) else r.then(*s) for r, s in zip(rf, step, strict=True)
+            )
+        if out is not None and len(out) < 2:
+            new_rf = None
+        elif out is not None:
+            self.last_spatial_rf = new_rf
+        self.rows.append(
+            Row(
+                path,
+                layer,
+                shape,
+                out,
+                effect.params,
+                effect.kernels,
+                effect.macs,
+                new_rf,
+                effect.uncovered,
+                effect.windows,
+                tuple(effect.notes),
+            )
+        )
+        return out, new_rf
+
+    def _residual(self, node: Residual, path: str, state: State) -> Frame:
+        body = yield (node.body, f"{path}.body", state)
+        short = state if node.shortcut is None else (yield (node.shortcut, f"{path}.shortcut", state))
+        problems: list[ConvShapeError] = []
+        shape = _agree(body[0], short[0], problems)
+        fields, notes = merge([body[1], short[1]])
+        return self._merge_row(node, path, state, shape, fields, notes, problems)
+
+    def _concat(self, node: Concat, path: str, state: State) -> Frame:
+        outs: list[State] = []
+        for i, branch in enumerate(node.branches):
+            outs.append((yield (branch, f"{path}.branches.{i}", state)))
+        problems: list[ConvShapeError] = []
+        shape = _concatenate([o[0] for o in outs], problems)
+        fields, notes = merge([o[1] for o in outs])
+        return self._merge_row(node, path, state, shape, fields, notes, problems)
+
+    def _merge_row(
+        self,
+        node: Layer,
+        path: str,
+        state: State,
+        shape: Shape | None,
+        fields: Fields,
+        notes: list[str],
+        problems: list[ConvShapeError],
+    ) -> State:
+        if problems:
+            self._fail(path, node, problems)
+        if shape is not None and len(shape) < 2:
+            fields = None
+        elif shape is not None:
+            self.last_spatial_rf = fields
+        self.rows.append(Row(path, node, state[0], shape, receptive_field=fields, notes=tuple(notes)))
+        return shape, fields
+
+
+def _axis_label(dim: int) -> str:
+    return "channels" if dim == 0 else f"spatial axis {dim - 1}"
+
+
+def _agree(body: Shape | None, short: Shape | None, problems: list[ConvShapeError]) -> Shape | None:
+    if body is None or short is None:
+        return body if short is None else short
+    if len(body) != len(short):
+        problems.append(
+            ShapeError(
+                f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: different ranks"
+            )
+        )
+        return None
+    out: list[int | None] = []
+    for dim, (a, b) in enumerate(zip(body, short, strict=True)):
+        if a is not None and b is not None and a != b:
+            if dim == 0:
+                fix = f"give the shortcut a 1x1 convolution to {a} channels, e.g. shortcut=[Conv({a}, 1)]"
+            elif b > a and b % a == 0:
+                fix = f"give the shortcut stride {b // a} on this axis, e.g. shortcut=[Conv(channels, 1, stride={b // a})]"
+            else:
+                fix = "make the body and the shortcut produce the same size"
+            problems.append(
+                ShapeError(
+                    f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: they differ "
+                    f"in {_axis_label(dim)} ({a} vs {b}); {fix}"
+                )
+            )
+            out.append(None)
+        else:
+            out.append(a if a is not None else b)
+    return tuple(out)
+
+
+def _concatenate(shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
+    known = [s for s in shapes if s is not None]
+    if not known:
+        return None
+    ranks = sorted({len(s) for s in known})
+    if len(ranks) > 1:
+        shown = ", ".join(fmt_shape(s) for s in shapes)
+        problems.append(ShapeError(f"branches give shapes of different ranks: {shown}"))
+        return None
+    rank = ranks[0]
+    out: list[int | None] = []
+    channels = [s[0] for s in shapes if s is not None]
+    out.append(
+        None if None in channels or len(known) < len(shapes) else sum(c for c in channels if c is not None)
+    )
+    for dim in range(1, rank):
+        sizes = [s[dim] for s in known if s[dim] is not None]
+        distinct = sorted(set(sizes))  # type: ignore[type-var]
+        if len(distinct) > 1:
+            shown = ", ".join(fmt_shape(s) for s in shapes)
+            problems.append(
+                ShapeError(
+                    f"channel concatenation needs equal spatial sizes, but {_axis_label(dim)} differs "
+                    f"across branches ({shown}); crop, pad or resize the branches to one size"
+                )
+            )
+            out.append(None)
+        else:
+            out.append(distinct[0] if distinct else None)
+    return tuple(out)
+
+
+def _prepare(network: object, input_shape: object) -> tuple[Layer, tuple[int, ...]]:
+    return as_layer(network, "network"), _input_shape(input_shape)
+
+
+def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Report:
+    """Trace *network* on an input of shape ``(channels, *spatial)`` (no batch axis).
+
+    Args:
+        network: A layer spec, a container, or a list of layers.
+        input_shape: ``(channels, *spatial)``, e.g. ``(3, 224, 224)``.
+
+    Returns:
+        A :class:`Report` with one row per leaf layer and per Residual/Concat merge.
+
+    Raises:
+        ConvShapeError: The first problem, as its own subclass, with the layer's path, name
+            and kind in the message and the partial report up to it in ``err.report``.
+        TypeError: *network* is not a layer spec, or a value has the wrong type.
+
+    >>> from convshape import Conv, MaxPool
+    >>> trace([Conv(64, 9), MaxPool(10, stride=5), Conv(256, 9, groups=4)], (1, 83, 83)).output_shape
+    (256, 6, 6)
+    >>> trace([Conv(64, 9), MaxPool(80)], (1, 83, 83))
+    Traceback (most recent call last):
+    ...
+    convshape.errors.ShapeError: layer 1 (MaxPool(80)), axis 0, kernel_size: the output size (75 + 0 + 0 - 80) // 80 + 1 = 0 is below 1; use a smaller window, or an input of at least 80
+    """
+    layer, shape = _prepare(network, input_shape)
+    return _Tracer(layer, shape, collect=False).run()
+
+
+def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[ConvShapeError]:
+    """Every problem in *network* for this input, not only the first.
+
+    Shapes keep propagating past a problem wherever the next shape is still determined
+    (sizes that cannot be known are carried as unknown, and layers after them are still
+    checked for what they can be).
+
+    >>> from convshape import Conv, MaxPool
+    >>> for problem in check([Conv(66, 3, groups=3), Conv(64, 3), MaxPool(8)], (4, 10, 10)):
+    ...     print(problem)
+    layer 0 (Conv(66, 3, groups=3)), groups: the input's 4 channels are not divisible by groups 3 (4 / 3 = 1.33333); use a groups value that divides both 4 and 66
+    layer 2 (MaxPool(8)), axis 0, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
+    layer 2 (MaxPool(8)), axis 1, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
+    """
+    layer, shape = _prepare(network, input_shape)
+    return list(_Tracer(layer, shape, collect=True).run().problems)

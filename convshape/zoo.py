@@ -1,0 +1,314 @@
+"""Reference networks, built from convshape's layer specs.
+
+Each function returns a :class:`~convshape.Sequential`; :data:`NETWORKS` maps a name to
+the builder and its usual input shape.  The layouts follow torchvision where it has the
+network, so parameter counts can be compared with its published figures.
+
+>>> from convshape import trace
+>>> report = trace(seed(), (1, 83, 83))
+>>> [row.output_shape for row in report.rows]
+[(64, 75, 75), (64, 14, 14), (256, 6, 6), (256, 1, 1), (256,), (101,)]
+>>> sorted(NETWORKS)
+['alexnet', 'lenet5', 'mobilenet_v2', 'resnet18', 'resnet50', 'seed', 'unet', 'vgg16']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from convshape.layers import (
+    Activation,
+    AdaptiveAvgPool,
+    AvgPool,
+    BatchNorm,
+    Concat,
+    Conv,
+    ConvTranspose,
+    Dropout,
+    Flatten,
+    Identity,
+    Layer,
+    Linear,
+    MaxPool,
+    Residual,
+    Sequential,
+)
+
+__all__ = [
+    "NETWORKS",
+    "alexnet",
+    "lenet5",
+    "mobilenet_v2",
+    "resnet18",
+    "resnet50",
+    "seed",
+    "unet",
+    "vgg16",
+]
+
+
+def seed() -> Sequential:
+    """The network of the seed question (LeCun & Ranzato's tutorial, Caltech-101).
+
+    1@83x83 -> 9x9 conv, 64 kernels -> 64@75x75 -> 10x10 pooling, stride 5 -> 64@14x14
+    -> 9x9 conv, 4096 kernels (groups=4) -> 256@6x6 -> 6x6 pooling, stride 4 -> 256@1x1 -> 101.
+
+    >>> from convshape import trace
+    >>> trace(seed(), (1, 83, 83)).rows[2].kernels
+    4096
+    """
+    return Sequential(
+        Conv(64, 9, name="layer1"),
+        MaxPool(10, stride=5, name="layer2"),
+        Conv(256, 9, groups=4, name="layer3"),
+        MaxPool(6, stride=4, name="layer4"),
+        Flatten(),
+        Linear(101, name="classifier"),
+        name="seed",
+    )
+
+
+def lenet5() -> Sequential:
+    """LeNet-5 in its common dense form (tanh, average pooling), for a 1x32x32 input: 61,706 parameters.
+
+    >>> from convshape import trace
+    >>> trace(lenet5(), (1, 32, 32)).total_params
+    61706
+    """
+    return Sequential(
+        Conv(6, 5, name="C1"),
+        Activation("tanh"),
+        AvgPool(2, name="S2"),
+        Conv(16, 5, name="C3"),
+        Activation("tanh"),
+        AvgPool(2, name="S4"),
+        Conv(120, 5, name="C5"),
+        Activation("tanh"),
+        Flatten(),
+        Linear(84, name="F6"),
+        Activation("tanh"),
+        Linear(10, name="output"),
+        name="lenet5",
+    )
+
+
+def alexnet(num_classes: int = 1000) -> Sequential:
+    """AlexNet as torchvision lays it out (one tower, conv1 padding 2): 61,100,840 parameters.
+
+    >>> from convshape import trace
+    >>> trace(alexnet(), (3, 224, 224)).total_params
+    61100840
+    """
+    relu = Activation("relu")
+    features = Sequential(
+        Conv(64, 11, stride=4, padding=2), relu, MaxPool(3, stride=2),
+        Conv(192, 5, padding=2), relu, MaxPool(3, stride=2),
+        Conv(384, 3, padding=1), relu,
+        Conv(256, 3, padding=1), relu,
+        Conv(256, 3, padding=1), relu, MaxPool(3, stride=2),
+        name="features",
+    )  # fmt: skip
+    classifier = Sequential(
+        Dropout(0.5), Linear(4096), relu,
+        Dropout(0.5), Linear(4096), relu,
+        Linear(num_classes),
+        name="classifier",
+    )  # fmt: skip
+    return Sequential(features, AdaptiveAvgPool(6, name="avgpool"), Flatten(), classifier, name="alexnet")
+
+
+def vgg16(num_classes: int = 1000) -> Sequential:
+    """VGG-16 (configuration D, no batch norm), torchvision layout: 138,357,544 parameters.
+
+    >>> from convshape import trace
+    >>> trace(vgg16(), (3, 224, 224)).total_params
+    138357544
+    """
+    layers: list[Layer] = []
+    for item in (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"):
+        if item == "M":
+            layers.append(MaxPool(2, stride=2))
+        else:
+            assert isinstance(item, int)
+            layers += [Conv(item, 3, padding=1), Activation("relu")]
+    classifier = Sequential(
+        Linear(4096), Activation("relu"), Dropout(0.5),
+        Linear(4096), Activation("relu"), Dropout(0.5),
+        Linear(num_classes),
+        name="classifier",
+    )  # fmt: skip
+    return Sequential(
+        Sequential(*layers, name="features"),
+        AdaptiveAvgPool(7, name="avgpool"),
+        Flatten(),
+        classifier,
+        name="vgg16",
+    )
+
+
+def _basic_block(channels: int, stride: int, in_channels: int) -> list[Layer]:
+    body: list[Layer] = [
+        Conv(channels, 3, stride=stride, padding=1, bias=False),
+        BatchNorm(),
+        Activation("relu"),
+        Conv(channels, 3, padding=1, bias=False),
+        BatchNorm(),
+    ]
+    shortcut: list[Layer] | None = None
+    if stride != 1 or in_channels != channels:
+        shortcut = [Conv(channels, 1, stride=stride, bias=False), BatchNorm()]
+    return [Residual(*body, shortcut=shortcut), Activation("relu")]
+
+
+def _bottleneck(width: int, stride: int, in_channels: int) -> list[Layer]:
+    out = width * 4
+    body: list[Layer] = [
+        Conv(width, 1, bias=False),
+        BatchNorm(),
+        Activation("relu"),
+        Conv(width, 3, stride=stride, padding=1, bias=False),  # stride in the 3x3: "ResNet v1.5"
+        BatchNorm(),
+        Activation("relu"),
+        Conv(out, 1, bias=False),
+        BatchNorm(),
+    ]
+    shortcut: list[Layer] | None = None
+    if stride != 1 or in_channels != out:
+        shortcut = [Conv(out, 1, stride=stride, bias=False), BatchNorm()]
+    return [Residual(*body, shortcut=shortcut), Activation("relu")]
+
+
+def _resnet(name: str, bottleneck: bool, blocks: tuple[int, int, int, int], num_classes: int) -> Sequential:
+    expansion = 4 if bottleneck else 1
+    stem: list[Layer] = [
+        Conv(64, 7, stride=2, padding=3, bias=False, name="conv1"),
+        BatchNorm(name="bn1"),
+        Activation("relu"),
+        MaxPool(3, stride=2, padding=1, name="maxpool"),
+    ]
+    stages: list[Layer] = []
+    in_channels = 64
+    for stage, (width, count) in enumerate(zip((64, 128, 256, 512), blocks, strict=True)):
+        block_layers: list[Layer] = []
+        for i in range(count):
+            stride = 2 if stage > 0 and i == 0 else 1
+            make = _bottleneck if bottleneck else _basic_block
+            block_layers.append(Sequential(*make(width, stride, in_channels)))
+            in_channels = width * expansion
+        stages.append(Sequential(*block_layers, name=f"layer{stage + 1}"))
+    head: list[Layer] = [AdaptiveAvgPool(1, name="avgpool"), Flatten(), Linear(num_classes, name="fc")]
+    return Sequential(*stem, *stages, *head, name=name)
+
+
+def resnet18(num_classes: int = 1000) -> Sequential:
+    """ResNet-18, torchvision layout: 11,689,512 parameters.
+
+    >>> from convshape import trace
+    >>> trace(resnet18(), (3, 224, 224)).total_params
+    11689512
+    """
+    return _resnet("resnet18", False, (2, 2, 2, 2), num_classes)
+
+
+def resnet50(num_classes: int = 1000) -> Sequential:
+    """ResNet-50 (v1.5: stride in the 3x3 convolution), torchvision layout: 25,557,032 parameters.
+
+    >>> from convshape import trace
+    >>> trace(resnet50(), (3, 224, 224)).total_params
+    25557032
+    """
+    return _resnet("resnet50", True, (3, 4, 6, 3), num_classes)
+
+
+def _conv_bn_relu6(out: int, kernel: int, stride: int = 1, groups: int = 1) -> Sequential:
+    return Sequential(
+        Conv(out, kernel, stride=stride, padding=(kernel - 1) // 2, groups=groups, bias=False),
+        BatchNorm(),
+        Activation("relu6"),
+    )
+
+
+def mobilenet_v2(num_classes: int = 1000) -> Sequential:
+    """MobileNetV2 (width 1.0), torchvision layout: 3,504,872 parameters.
+
+    >>> from convshape import trace
+    >>> trace(mobilenet_v2(), (3, 224, 224)).total_params
+    3504872
+    """
+    settings = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
+    features: list[Layer] = [_conv_bn_relu6(32, 3, stride=2)]
+    channels = 32
+    for expand, out, repeats, first_stride in settings:
+        for i in range(repeats):
+            stride = first_stride if i == 0 else 1
+            hidden = channels * expand
+            body: list[Layer] = []
+            if expand != 1:
+                body.append(_conv_bn_relu6(hidden, 1))
+            body += [
+                _conv_bn_relu6(hidden, 3, stride=stride, groups=hidden),
+                Conv(out, 1, bias=False),
+                BatchNorm(),
+            ]
+            block: Layer = Residual(*body) if stride == 1 and channels == out else Sequential(*body)
+            features.append(block)
+            channels = out
+    features.append(_conv_bn_relu6(1280, 1))
+    return Sequential(
+        Sequential(*features, name="features"),
+        AdaptiveAvgPool(1),
+        Flatten(),
+        Sequential(Dropout(0.2), Linear(num_classes), name="classifier"),
+        name="mobilenet_v2",
+    )
+
+
+def _double_conv(out: int) -> Sequential:
+    return Sequential(
+        Conv(out, 3, padding=1, bias=False),
+        BatchNorm(),
+        Activation("relu"),
+        Conv(out, 3, padding=1, bias=False),
+        BatchNorm(),
+        Activation("relu"),
+    )
+
+
+def unet(in_channels: int = 3, num_classes: int = 2, base: int = 64, depth: int = 4) -> Sequential:
+    """A U-Net of ``depth`` down/up levels (padded 3x3 convolutions, batch norm, 2x2 transposed up-convolutions).
+
+    Each skip connection is a :class:`~convshape.Concat` of the encoder's features (identity
+    branch) with the upsampled decoder features; inputs must be multiples of ``2 ** depth``.
+
+    >>> from convshape import trace
+    >>> trace(unet(), (3, 256, 256)).output_shape
+    (2, 256, 256)
+    """
+    del in_channels  # the input's channels come from the traced shape
+    widths = [base * 2**i for i in range(depth + 1)]
+    inner: Layer = _double_conv(widths[depth])
+    for level in range(depth - 1, -1, -1):
+        down = Sequential(MaxPool(2), inner, ConvTranspose(widths[level], 2, stride=2))
+        inner = Sequential(_double_conv(widths[level]), Concat(Identity(), down), _double_conv(widths[level]))
+    return Sequential(inner, Conv(num_classes, 1, name="head"), name="unet")
+
+
+#: name -> (builder, usual input shape)
+NETWORKS: dict[str, tuple[Callable[[], Sequential], tuple[int, ...]]] = {
+    "seed": (seed, (1, 83, 83)),
+    "lenet5": (lenet5, (1, 32, 32)),
+    "alexnet": (alexnet, (3, 224, 224)),
+    "vgg16": (vgg16, (3, 224, 224)),
+    "resnet18": (resnet18, (3, 224, 224)),
+    "resnet50": (resnet50, (3, 224, 224)),
+    "mobilenet_v2": (mobilenet_v2, (3, 224, 224)),
+    "unet": (unet, (3, 256, 256)),
+}
