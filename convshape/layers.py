@@ -145,10 +145,18 @@ def _check_bool(owner: str, name: str, value: object) -> None:
         raise TypeError(f"{owner}: {name} must be a bool, got {type_name(value)} {value!r}")
 
 
-class _Spec:
-    """Behaviour shared by every spec: its kind, a short description, build-time errors."""
+class Layer:
+    """Base class of every layer spec, leaf or container.
+
+    Use it in type hints and ``isinstance`` checks; build networks from its subclasses.
+
+    >>> from convshape import Conv, Layer, Sequential
+    >>> isinstance(Conv(8, 3), Layer), isinstance(Sequential(), Layer)
+    (True, True)
+    """
 
     __slots__ = ()
+    name: str | None
     #: fields shown positionally by describe()
     _positional: ClassVar[tuple[str, ...]] = ()
 
@@ -161,6 +169,10 @@ class _Spec:
         'MaxPool'
         """
         return type(self).__name__
+
+    def _trace(self, shape: Shape) -> Effect:
+        """What this leaf does to *shape* (containers are walked by the tracer instead)."""
+        raise NotImplementedError(f"{self.kind} is a container; trace() walks its children")
 
     def describe(self) -> str:
         """A compact description: the kind and the values that differ from the defaults.
@@ -181,11 +193,11 @@ class _Spec:
         return f"{self.kind}({', '.join(parts)})"
 
 
-def _build_error(spec: _Spec, err: ConvShapeError) -> ConvShapeError:
+def _build_error(spec: Layer, err: ConvShapeError) -> ConvShapeError:
     return err.located(spec.kind)
 
 
-def _needs_spatial(layer: _Spec, shape: Shape) -> ShapeError | None:
+def _needs_spatial(layer: Layer, shape: Shape) -> ShapeError | None:
     if len(shape) >= 2:
         return None
     return ShapeError(
@@ -194,7 +206,7 @@ def _needs_spatial(layer: _Spec, shape: Shape) -> ShapeError | None:
     )
 
 
-class _WindowMixin(_Spec):
+class _WindowMixin(Layer):
     """Shared trace logic of the sliding-window layers (conv, transposed conv, pools)."""
 
     __slots__ = ()
@@ -529,7 +541,7 @@ class AvgPool(_PoolMixin):
                 effect.output = None
 
 
-def _check_output_size(owner: _Spec, value: object) -> int | tuple[int | None, ...]:
+def _check_output_size(owner: Layer, value: object) -> int | tuple[int | None, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         try:
             return check_int("output_size", value, 1)
@@ -551,7 +563,7 @@ def _check_output_size(owner: _Spec, value: object) -> int | tuple[int | None, .
     )
 
 
-class _AdaptiveMixin(_Spec):
+class _AdaptiveMixin(Layer):
     __slots__ = ()
     output_size: int | tuple[int | None, ...]
 
@@ -626,7 +638,7 @@ class AdaptiveMaxPool(_AdaptiveMixin):
 
 
 @dataclass(frozen=True, slots=True)
-class Linear(_Spec):
+class Linear(Layer):
     """A fully connected layer acting on the last axis, as PyTorch's ``Linear``.
 
     >>> from convshape import trace
@@ -680,7 +692,7 @@ class Linear(_Spec):
 
 
 @dataclass(frozen=True, slots=True)
-class Flatten(_Spec):
+class Flatten(Layer):
     """Flatten ``(channels, *spatial)`` into one axis (PyTorch ``nn.Flatten()`` on a batch).
 
     >>> from convshape import trace
@@ -700,7 +712,7 @@ class Flatten(_Spec):
 
 
 @dataclass(frozen=True, slots=True)
-class BatchNorm(_Spec):
+class BatchNorm(Layer):
     """Batch normalisation: ``2 x channels`` parameters when affine (running statistics are buffers).
 
     >>> from convshape import trace
@@ -722,7 +734,7 @@ class BatchNorm(_Spec):
 
 
 @dataclass(frozen=True, slots=True)
-class Activation(_Spec):
+class Activation(Layer):
     """An element-wise activation; the shape is unchanged.
 
     >>> Activation("relu6").describe()
@@ -752,7 +764,7 @@ class Activation(_Spec):
 
 
 @dataclass(frozen=True, slots=True)
-class Dropout(_Spec):
+class Dropout(Layer):
     """Dropout; the shape is unchanged.
 
     >>> Dropout(1.5)
@@ -779,7 +791,7 @@ class Dropout(_Spec):
 
 
 @dataclass(frozen=True, slots=True)
-class Identity(_Spec):
+class Identity(Layer):
     """A layer that passes its input through.
 
     >>> from convshape import trace
@@ -798,7 +810,7 @@ class Identity(_Spec):
 
 
 @dataclass(frozen=True, slots=True)
-class Upsample(_Spec):
+class Upsample(Layer):
     """Upsampling by a scale factor (``floor(size * scale)``, PyTorch) or to a fixed size.
 
     >>> from convshape import trace
@@ -884,7 +896,7 @@ class Upsample(_Spec):
 
 
 @dataclass(frozen=True, slots=True)
-class Pad(_Spec):
+class Pad(Layer):
     """Zero padding of the spatial axes: one int for every side, or one int or (before, after) pair per axis.
 
     >>> from convshape import trace
@@ -940,7 +952,7 @@ class Pad(_Spec):
 
 def as_layer(item: object, where: str) -> Layer:
     """A layer, or a list/tuple of layers as a Sequential; anything else is a TypeError."""
-    if isinstance(item, LEAVES + CONTAINERS):
+    if isinstance(item, Layer):
         return item
     if isinstance(item, (list, tuple)):
         return Sequential(*item)
@@ -948,7 +960,7 @@ def as_layer(item: object, where: str) -> Layer:
 
 
 @dataclass(frozen=True, slots=True, init=False)
-class Sequential(_Spec):
+class Sequential(Layer):
     """Layers applied one after the other; children are numbered from 0 in paths.
 
     >>> from convshape import Conv, MaxPool, trace
@@ -969,7 +981,7 @@ class Sequential(_Spec):
 
 
 @dataclass(frozen=True, slots=True, init=False)
-class Residual(_Spec):
+class Residual(Layer):
     """``body(x) + shortcut(x)``; the shortcut is the identity unless given. The two shapes must agree.
 
     Paths: ``body.0``, ``body.1``, ... and ``shortcut.0``, ...
@@ -1006,7 +1018,7 @@ class Residual(_Spec):
 
 
 @dataclass(frozen=True, slots=True, init=False)
-class Concat(_Spec):
+class Concat(Layer):
     """Branches applied to the same input, concatenated on the channel axis; spatial sizes must agree.
 
     Paths: ``branches.0.0``, ``branches.1.0``, ... (each branch is a Sequential).
@@ -1034,57 +1046,4 @@ class Concat(_Spec):
         return f"Concat({len(self.branches)} branches)"
 
 
-LEAVES = (
-    Conv,
-    ConvTranspose,
-    MaxPool,
-    AvgPool,
-    AdaptiveAvgPool,
-    AdaptiveMaxPool,
-    Linear,
-    Flatten,
-    BatchNorm,
-    Activation,
-    Dropout,
-    Identity,
-    Upsample,
-    Pad,
-)
 CONTAINERS = (Sequential, Residual, Concat)
-
-#: Any layer spec, leaf or container.
-Layer = Union[
-    Conv,
-    ConvTranspose,
-    MaxPool,
-    AvgPool,
-    AdaptiveAvgPool,
-    AdaptiveMaxPool,
-    Linear,
-    Flatten,
-    BatchNorm,
-    Activation,
-    Dropout,
-    Identity,
-    Upsample,
-    Pad,
-    Sequential,
-    Residual,
-    Concat,
-]
-Leaf = Union[
-    Conv,
-    ConvTranspose,
-    MaxPool,
-    AvgPool,
-    AdaptiveAvgPool,
-    AdaptiveMaxPool,
-    Linear,
-    Flatten,
-    BatchNorm,
-    Activation,
-    Dropout,
-    Identity,
-    Upsample,
-    Pad,
-]

@@ -247,7 +247,7 @@ class _Tracer:
 
     def _leaf(self, layer: Layer, path: str, state: State) -> State:
         shape, rf = state
-        effect: Effect = layer._trace(shape) if shape is not None else Effect(None, rf=None)  # type: ignore[union-attr]
+        effect: Effect = layer._trace(shape) if shape is not None else Effect(None, rf=None)
         if effect.problems:
             self._fail(path, layer, effect.problems)
         out = effect.output
