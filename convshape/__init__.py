@@ -34,6 +34,7 @@ from convshape.errors import (
     SpecError,
     UnsupportedLayerError,
 )
+from convshape.explain import explain
 from convshape.layers import (
     Activation,
     AdaptiveAvgPool,
@@ -55,6 +56,8 @@ from convshape.layers import (
     Upsample,
 )
 from convshape.receptive import ReceptiveField
+from convshape.solve import InputSizes, Solution, input_sizes, solve
+from convshape.specio import dumps, from_dict, load, loads, to_dict
 from convshape.tracing import Report, Row, check, trace
 
 __version__ = "0.1.0"
@@ -72,6 +75,7 @@ __all__ = [
     "Dropout",
     "Flatten",
     "Identity",
+    "InputSizes",
     "Layer",
     "Linear",
     "MaxPool",
@@ -83,6 +87,7 @@ __all__ = [
     "Row",
     "Sequential",
     "ShapeError",
+    "Solution",
     "SpecError",
     "UnsupportedLayerError",
     "Upsample",
@@ -94,12 +99,20 @@ __all__ = [
     "conv_transpose_macs",
     "conv_transpose_output_shape",
     "conv_transpose_output_size",
+    "dumps",
+    "explain",
+    "from_dict",
+    "input_sizes",
     "kernel_count",
     "linear_macs",
     "linear_params",
+    "load",
+    "loads",
     "pool_output_shape",
     "pool_output_size",
     "same_padding",
+    "solve",
+    "to_dict",
     "trace",
     "uncovered_inputs",
     "weight_shape",

@@ -107,6 +107,7 @@ def render_html(report: Report) -> str:
     )
     notes = "".join(f"<li>{esc(_label(r))}: {esc(n)}</li>" for r in report.rows for n in r.notes)
     problems = "".join(f"<li>{esc(str(p))}</li>" for p in report.problems)
+
     return (
         '<div class="convshape-report">'
         f"<p><b>convshape</b>: input {esc(fmt_shape(report.input_shape))} &rarr; "
@@ -116,6 +117,28 @@ def render_html(report: Report) -> str:
         + (f"<p>Problems:</p><ul>{problems}</ul>" if problems else "")
         + f"<p><small>{esc(MAC_CONVENTION)}. {esc(RF_CONVENTION)}.</small></p></div>"
     )
+
+
+def render_markdown(report: Report) -> str:
+    """A GitHub-flavoured Markdown table with the totals below it."""
+    header, body = _table(report)
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [
+        f"**convshape**: input `{fmt_shape(report.input_shape)}` -> output `{fmt_shape(report.output_shape)}`",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if i in (3, 4, 5) else "---" for i in range(len(header))) + "|",
+        *("| " + " | ".join(cell(c) for c in row) + " |" for row in body),
+        "",
+        f"Total kernels: {report.total_kernels:,}; params: {report.total_params:,}; MACs: {report.total_macs:,}; "
+        f"receptive field: {_rf_text(report.receptive_field)}.",
+        "",
+        f"_{MAC_CONVENTION}. {RF_CONVENTION}._",
+    ]
+    return "\n".join(lines)
 
 
 def _rf_dict(fields: tuple[ReceptiveField | None, ...] | None) -> list[dict[str, int] | None] | None:

@@ -144,6 +144,31 @@ class Report:
 
         return render_html(self)
 
+    def to_svg(self) -> str:
+        """A picture of the network as an SVG document (feature-map stacks roughly to scale).
+
+        >>> from convshape import zoo
+        >>> trace(zoo.seed(), (1, 83, 83)).to_svg().count("64@75x75")
+        1
+        """
+        from convshape.svg import render_svg
+
+        return render_svg(self)
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
+
+    def explain(self) -> str:
+        """Every row's arithmetic with the numbers substituted (see :func:`convshape.explain`).
+
+        >>> from convshape import zoo
+        >>> print(trace(zoo.seed(), (1, 83, 83)).explain().splitlines()[12])
+          kernels: 256 output maps x 16 input maps each (groups=4) = 4,096 kernels of 9x9
+        """
+        from convshape.explain import explain_report
+
+        return explain_report(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready dicts, lists, strings and ints.
 

@@ -20,7 +20,7 @@ DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 MODULES = sorted(
     name
     for _, name, _ in pkgutil.walk_packages(convshape.__path__, "convshape.")
-    if not name.startswith("convshape.adapters")
+    if not name.startswith("convshape.adapters") and name != "convshape.__main__"
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 

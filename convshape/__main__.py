@@ -1,0 +1,5 @@
+"""``python -m convshape``: the command line."""
+
+from convshape.cli import run
+
+run()

@@ -1,0 +1,149 @@
+"""Explanations: each layer's arithmetic with the numbers substituted.
+
+>>> from convshape import Conv, explain
+>>> print(explain(Conv(64, 7, stride=2, padding=3), (3, 224, 224)))
+layer 0: Conv(64, 7, stride=2, padding=3)  (3, 224, 224) -> (64, 112, 112)
+  rows:    (224 - 7 + 2*3) / 2 + 1 = 112.5 -> 112
+  columns: (224 - 7 + 2*3) / 2 + 1 = 112.5 -> 112
+  kernels: 64 output maps x 3 input maps each = 192 kernels of 7x7
+  params:  192 kernels x 49 weights + 64 biases = 9,472
+  MACs:    192 kernels x 49 taps x 12,544 output positions = 118,013,952
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from math import prod
+
+from convshape.arithmetic import AxisWindow
+from convshape.layers import Conv, ConvTranspose, Layer, Linear, fmt_shape
+from convshape.tracing import Report, Row, trace
+
+__all__ = ["explain", "explain_report"]
+
+_AXES = {1: ("positions",), 2: ("rows", "columns"), 3: ("depth", "rows", "columns")}
+_SINGULAR = {"positions": "position", "rows": "row", "columns": "column", "depth": "depth slice"}
+
+
+def _axis_names(ndim: int) -> tuple[str, ...]:
+    return _AXES.get(ndim, tuple(f"axis {i}" for i in range(ndim)))
+
+
+def _padding_text(w: AxisWindow) -> str:
+    if w.before == w.after:
+        return f" + 2*{w.before}" if w.before else ""
+    return f" + {w.before} + {w.after}"
+
+
+def window_line(w: AxisWindow, uncovered: int | None, axis_name: str) -> str:
+    """One axis of a window layer, e.g. ``(224 - 7 + 2*3) / 2 + 1 = 112.5 -> 112``.
+
+    >>> from convshape.arithmetic import resolve_axis
+    >>> window_line(resolve_axis("conv", 10, 3, 2, 0), 1, "columns")
+    '(10 - 3) / 2 + 1 = 4.5 -> 4: 1 input column is never covered'
+    """
+    mode = f" (padding {w.mode!r} adds {w.before} before, {w.after} after)" if w.mode else ""
+    if w.kind == "transpose":
+        text = (
+            f"({w.size} - 1) x {w.stride} - {w.before} - {w.after} + {w.extent}"
+            + (f" + {w.output_padding}" if w.output_padding else "")
+            + f" = {w.output}{mode}"
+        )
+        if w.dilation > 1:
+            text += f" (kernel extent {w.dilation} x ({w.kernel} - 1) + 1 = {w.extent})"
+        return text
+    extent = str(w.extent) if w.dilation == 1 else f"{w.extent}"
+    exact = Fraction(w.size - w.extent + w.before + w.after, w.stride) + 1
+    value = f"{float(exact):g}"
+    text = f"({w.size} - {extent}{_padding_text(w)}) / {w.stride} + 1 = {value}"
+    if exact.denominator != 1:
+        rounded = "ceil" if w.ceil_mode and w.output > exact else ""
+        text += f" -> {w.output}" + (f" ({rounded})" if rounded else "")
+    elif w.output != exact:
+        text += f" -> {w.output} (ceil mode drops a window that would start in the padding)"
+    if w.dilation > 1:
+        text += f" (kernel extent {w.dilation} x ({w.kernel} - 1) + 1 = {w.extent})"
+    text += mode
+    if uncovered:
+        noun = axis_name if uncovered != 1 else _SINGULAR.get(axis_name, axis_name)
+        text += f": {uncovered} input {noun} {'is' if uncovered == 1 else 'are'} never covered"
+    return text
+
+
+def _row_lines(row: Row) -> list[str]:
+    layer = row.layer
+    header = f"layer {row.path}" + (f" {row.name!r}" if row.name else "")
+    lines = [f"{header}: {layer.describe()}  {fmt_shape(row.input_shape)} -> {fmt_shape(row.output_shape)}"]
+    windows = row.windows
+    names = _axis_names(len(windows))
+    width = max((len(n) for n in names), default=0) + 1
+    for i, w in enumerate(windows):
+        if w is not None:
+            uncovered = row.uncovered[i] if i < len(row.uncovered) else None
+            lines.append(f"  {(names[i] + ':').ljust(width)} {window_line(w, uncovered, names[i])}")
+    if isinstance(layer, (Conv, ConvTranspose)) and row.kernels and row.input_shape:
+        cin = row.input_shape[0]
+        assert cin is not None
+        ksize = "x".join(str(w.kernel) for w in windows if w is not None)
+        taps = prod(w.kernel for w in windows if w is not None)
+        groups = f" (groups={layer.groups})" if layer.groups > 1 else ""
+        if isinstance(layer, Conv):
+            per = cin // layer.groups
+            lines.append(
+                f"  kernels: {layer.out_channels} output maps x {per} input map{'' if per == 1 else 's'} each{groups} = "
+                f"{row.kernels:,} kernels of {ksize}"
+            )
+            positions = row.macs // (row.kernels * taps) if row.kernels * taps else 0
+            where = "output positions"
+        else:
+            lines.append(
+                f"  kernels: {cin} input maps x {layer.out_channels // layer.groups} output maps each{groups} = "
+                f"{row.kernels:,} kernels of {ksize}"
+            )
+            positions = row.macs // (row.kernels * taps) if row.kernels * taps else 0
+            where = "input positions"
+        bias = f" + {layer.out_channels} biases" if layer.bias else ""
+        lines.append(f"  params:  {row.kernels:,} kernels x {taps} weights{bias} = {row.params:,}")
+        if row.macs:
+            lines.append(
+                f"  MACs:    {row.kernels:,} kernels x {taps} taps x {positions:,} {where} = {row.macs:,}"
+            )
+    elif isinstance(layer, Linear) and row.params and row.input_shape:
+        fin = row.input_shape[-1]
+        bias = f" + {layer.out_features} biases" if layer.bias else ""
+        lines.append(f"  params:  {fin} x {layer.out_features} weights{bias} = {row.params:,}")
+        if row.macs:
+            lines.append(
+                f"  MACs:    {fin} x {layer.out_features} x {row.macs // (fin or 1) // layer.out_features} rows = {row.macs:,}"
+            )
+    elif row.params:
+        lines.append(f"  params:  {row.params:,}")
+    lines += [f"  note:    {note}" for note in row.notes]
+    return lines
+
+
+def explain_report(report: Report) -> str:
+    """Explain every row of a report (used by :meth:`Report.explain`)."""
+    lines: list[str] = []
+    for row in report.rows:
+        lines += _row_lines(row)
+    lines.append(
+        f"total: {report.total_kernels:,} kernels, {report.total_params:,} params, {report.total_macs:,} MACs"
+    )
+    return "\n".join(lines)
+
+
+def explain(layer: Layer | Sequence[Layer], input_shape: Sequence[int]) -> str:
+    """The arithmetic of a layer (or a whole network) on an input, with the numbers substituted.
+
+    Each window layer shows its output-size formula per axis and any input rows or columns
+    no window reads; convolutions show the kernel-count reasoning, parameters and MACs.
+
+    >>> from convshape import Conv
+    >>> print(explain(Conv(256, 9, groups=4), (64, 14, 14)).splitlines()[3])
+      kernels: 256 output maps x 16 input maps each (groups=4) = 4,096 kernels of 9x9
+    """
+    report = trace(layer, input_shape)
+    lines = explain_report(report).splitlines()
+    return "\n".join(lines if len(report.rows) > 1 else lines[:-1])

@@ -1,0 +1,153 @@
+"""A picture of a traced network, in pure-Python SVG: stacks of feature maps roughly to scale.
+
+Feature maps are drawn the way the classic tutorial figures draw them: each stage a stack of
+sheets (more sheets for more channels), its size proportional to its spatial size, labelled
+``channels@HxW``, with the operation that produced it written above the gap before it.
+
+>>> from convshape import trace, zoo
+>>> svg = trace(zoo.seed(), (1, 83, 83)).to_svg()
+>>> svg.startswith("<svg") and "4,096 kernels" in svg and "256@6x6" in svg
+True
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from math import log2
+from typing import TYPE_CHECKING
+
+from convshape.layers import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, Conv, ConvTranspose, Linear, MaxPool
+
+if TYPE_CHECKING:
+    from convshape.tracing import Report, Row
+
+__all__ = ["render_svg"]
+
+GAP = 130  # horizontal room for the operation label between stacks
+PER_LINE = 7
+MAX_SIDE = 120.0
+MIN_SIDE = 6.0
+LINE_HEIGHT = 250
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    shape: tuple[int | None, ...]
+    op: str
+
+
+def _shape_label(shape: tuple[int | None, ...]) -> str:
+    dims = ["?" if v is None else str(v) for v in shape]
+    return f"{dims[0]}@{'x'.join(dims[1:])}" if len(dims) > 1 else f"{dims[0]} features"
+
+
+def _op_label(row: Row) -> str:
+    layer = row.layer
+    if isinstance(layer, (Conv, ConvTranspose)):
+        windows = [w for w in row.windows if w is not None]
+        size = "x".join(str(w.kernel) for w in windows) or "?"
+        stride = {w.stride for w in windows}
+        step = f" /{stride.pop()}" if len(stride) == 1 and 1 not in stride else ""
+        name = "conv" if isinstance(layer, Conv) else "up-conv"
+        kernels = f", {row.kernels:,} kernels" if row.kernels else ""
+        return f"{size} {name}{step}{kernels}"
+    if isinstance(layer, (MaxPool, AvgPool)):
+        windows = [w for w in row.windows if w is not None]
+        size = "x".join(str(w.kernel) for w in windows) or "?"
+        stride = {w.stride for w in windows}
+        step = f" /{stride.pop()}" if len(stride) == 1 else ""
+        return f"{size} {'max' if isinstance(layer, MaxPool) else 'avg'} pool{step}"
+    if isinstance(layer, (AdaptiveAvgPool, AdaptiveMaxPool)):
+        return "adaptive pool"
+    if isinstance(layer, Linear):
+        return f"linear, {row.params:,} params"
+    return layer.kind.lower()
+
+
+def _items(report: Report) -> list[_Item]:
+    items = [_Item(report.input_shape, "input")]
+    for row in report.rows:
+        shape = row.output_shape
+        if shape is None or shape == items[-1].shape:
+            continue
+        items.append(_Item(shape, _op_label(row)))
+    return items
+
+
+def _side(value: int | None, reference: int) -> float:
+    if value is None:
+        return MIN_SIDE * 2
+    return max(MIN_SIDE, MAX_SIDE * value / reference)
+
+
+def render_svg(report: Report) -> str:
+    """The SVG document for a report (see the module docstring)."""
+    items = _items(report)
+    spatial = [v for it in items for v in it.shape[1:] if v is not None]
+    reference = max(spatial) if spatial else 1
+    lines = (len(items) + PER_LINE - 1) // PER_LINE
+    width = PER_LINE * GAP + 60 if lines > 1 else len(items) * GAP + 60
+    height = lines * LINE_HEIGHT + 30
+    esc = html.escape
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
+        f'<text x="10" y="17" font-size="13" font-weight="bold">{esc(_title(report))}</text>',
+    ]
+    for index, item in enumerate(items):
+        line, col = divmod(index, PER_LINE)
+        cx = 40 + col * GAP + GAP / 2 - 20
+        base = 30 + line * LINE_HEIGHT + 200
+        parts += _stack(item, cx, base, reference)
+        if item.op != "input":
+            first, _, second = item.op.partition(", ")
+            parts.append(
+                f'<text x="{cx:.1f}" y="{base - 190:.1f}" text-anchor="middle" fill="#1f4e79">{esc(first)}'
+                + (f'<tspan x="{cx:.1f}" dy="13">{esc(second)}</tspan>' if second else "")
+                + "</text>"
+            )
+        if col > 0:
+            parts.append(
+                f'<path d="M {cx - GAP + 64:.1f} {base + 12:.1f} L {cx - 64:.1f} {base + 12:.1f}" '
+                'stroke="#1f4e79" stroke-width="1" marker-end="url(#arrow)"/>'
+            )
+    parts.insert(
+        1,
+        '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="6" refY="3" orient="auto">'
+        '<path d="M0,0 L6,3 L0,6 z" fill="#1f4e79"/></marker></defs>',
+    )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _title(report: Report) -> str:
+    name = report.network.name or "network"
+    return f"{name}: {report.total_params:,} params, {report.total_macs:,} MACs"
+
+
+def _stack(item: _Item, cx: float, base: float, reference: int) -> list[str]:
+    shape = item.shape
+    channels = shape[0] or 1
+    if len(shape) == 1:  # a vector: one thin bar, height by log of its length
+        h = min(MAX_SIDE, 10 * log2(channels + 1))
+        return [
+            f'<rect x="{cx - 4:.1f}" y="{base - h:.1f}" width="8" height="{h:.1f}" fill="#dde8f3" stroke="#333"/>',
+            f'<text x="{cx:.1f}" y="{base + 16:.1f}" text-anchor="middle">{html.escape(_shape_label(shape))}</text>',
+        ]
+    h = _side(shape[-2] if len(shape) > 2 else 1, reference) if len(shape) > 2 else 8.0
+    w = _side(shape[-1], reference)
+    sheets = max(1, min(8, int(log2(channels)) + 1))
+    step = 4.0
+    out = []
+    for i in range(sheets - 1, -1, -1):
+        x = cx - w / 2 + i * step
+        y = base - h - i * step
+        out.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="#dde8f3" stroke="#333" stroke-width="0.8"/>'
+        )
+    out.append(
+        f'<text x="{cx:.1f}" y="{base + 16:.1f}" text-anchor="middle">{html.escape(_shape_label(shape))}</text>'
+    )
+    return out
