@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
@@ -43,12 +44,10 @@ class UsageError(Exception):
 
 
 def _shape_arg(text: str) -> tuple[int, ...]:
-    parts = text.replace("x", ",").replace("@", ",").split(",")
-    try:
-        values = tuple(int(p) for p in parts if p.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--input must look like 3,224,224, got {text!r}") from None
-    if not values or any(v < 1 for v in values):
+    if not re.fullmatch(r"\s*\d+(\s*[,x@]\s*\d+)*\s*", text):
+        raise argparse.ArgumentTypeError(f"--input must look like 3,224,224 (or 3x224x224), got {text!r}")
+    values = tuple(int(p) for p in re.split(r"[,x@]", text))
+    if any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"--input needs positive sizes like 3,224,224, got {text!r}")
     return values
 
@@ -206,11 +205,12 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
         dilation=args.dilation,
         transpose=args.transpose,
     )
-    what = "transposed convolutions" if args.transpose else "convolutions"
+    what = "transposed convolution" if args.transpose else "convolution"
     if not found:
-        print(f"no {what} within the search bounds map {args.in_size} to {args.out_size}", file=out)
+        print(f"no {what} within the search bounds maps {args.in_size} to {args.out_size}", file=out)
         return 1
-    print(f"{len(found)} {what} map {args.in_size} to {args.out_size}; best first:", file=out)
+    verb = " maps" if len(found) == 1 else "s map"
+    print(f"{len(found)} {what}{verb} {args.in_size} to {args.out_size}; best first:", file=out)
     for solution in found[: args.limit]:
         print(f"  {solution}", file=out)
     if len(found) > args.limit:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from convshape.layers import fmt_shape
 from convshape.receptive import ReceptiveField
+from convshape.svg import render_svg
 
 if TYPE_CHECKING:
     from convshape.tracing import Report, Row
@@ -96,7 +97,7 @@ def render_text(report: Report) -> str:
 
 
 def render_html(report: Report) -> str:
-    """An HTML table for notebooks (every value escaped)."""
+    """An HTML view for notebooks: the SVG picture, then the table (every value escaped)."""
     header, body = _table(report)
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
@@ -112,6 +113,7 @@ def render_html(report: Report) -> str:
         '<div class="convshape-report">'
         f"<p><b>convshape</b>: input {esc(fmt_shape(report.input_shape))} &rarr; "
         f"output {esc(fmt_shape(report.output_shape))}</p>"
+        f"<div>{render_svg(report)}</div>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{totals}"
         + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
         + (f"<p>Problems:</p><ul>{problems}</ul>" if problems else "")
