@@ -8,6 +8,7 @@
 """
 
 from convshape import zoo
+from convshape.adapters import from_keras, from_onnx, from_torch
 from convshape.arithmetic import (
     conv_output_shape,
     conv_output_size,
@@ -17,6 +18,16 @@ from convshape.arithmetic import (
     pool_output_size,
     same_padding,
     uncovered_inputs,
+)
+from convshape.containers import (
+    Add,
+    Cat,
+    Concat,
+    Graph,
+    Multiply,
+    Node,
+    Residual,
+    Sequential,
 )
 from convshape.counting import (
     conv_macs,
@@ -41,7 +52,6 @@ from convshape.layers import (
     AdaptiveMaxPool,
     AvgPool,
     BatchNorm,
-    Concat,
     Conv,
     ConvTranspose,
     Dropout,
@@ -51,14 +61,14 @@ from convshape.layers import (
     Linear,
     MaxPool,
     Pad,
-    Residual,
-    Sequential,
     Upsample,
 )
 from convshape.receptive import ReceptiveField
 from convshape.solve import InputSizes, Solution, input_sizes, solve
 from convshape.specio import dumps, from_dict, load, loads, to_dict
 from convshape.tracing import Report, Row, check, trace
+from convshape.translate import PaddingTranslation, padding_for
+from convshape.verification import Verification, verify
 
 __version__ = "0.1.0"
 
@@ -66,20 +76,26 @@ __all__ = [
     "Activation",
     "AdaptiveAvgPool",
     "AdaptiveMaxPool",
+    "Add",
     "AvgPool",
     "BatchNorm",
+    "Cat",
     "Concat",
     "Conv",
     "ConvShapeError",
     "ConvTranspose",
     "Dropout",
     "Flatten",
+    "Graph",
     "Identity",
     "InputSizes",
     "Layer",
     "Linear",
     "MaxPool",
+    "Multiply",
+    "Node",
     "Pad",
+    "PaddingTranslation",
     "ParameterError",
     "ReceptiveField",
     "Report",
@@ -91,6 +107,7 @@ __all__ = [
     "SpecError",
     "UnsupportedLayerError",
     "Upsample",
+    "Verification",
     "check",
     "conv_macs",
     "conv_output_shape",
@@ -102,12 +119,16 @@ __all__ = [
     "dumps",
     "explain",
     "from_dict",
+    "from_keras",
+    "from_onnx",
+    "from_torch",
     "input_sizes",
     "kernel_count",
     "linear_macs",
     "linear_params",
     "load",
     "loads",
+    "padding_for",
     "pool_output_shape",
     "pool_output_size",
     "same_padding",
@@ -115,6 +136,7 @@ __all__ = [
     "to_dict",
     "trace",
     "uncovered_inputs",
+    "verify",
     "weight_shape",
     "zoo",
 ]

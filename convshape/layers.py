@@ -46,7 +46,6 @@ __all__ = [
     "AdaptiveMaxPool",
     "AvgPool",
     "BatchNorm",
-    "Concat",
     "Conv",
     "ConvTranspose",
     "Dropout",
@@ -56,8 +55,6 @@ __all__ = [
     "Linear",
     "MaxPool",
     "Pad",
-    "Residual",
-    "Sequential",
     "Upsample",
 ]
 
@@ -944,106 +941,3 @@ class Pad(Layer):
         effect.output = (shape[0], *out)
         effect.rf = tuple(steps)
         return effect
-
-
-# ---------------------------------------------------------------------------
-# Containers
-
-
-def as_layer(item: object, where: str) -> Layer:
-    """A layer, or a list/tuple of layers as a Sequential; anything else is a TypeError."""
-    if isinstance(item, Layer):
-        return item
-    if isinstance(item, (list, tuple)):
-        return Sequential(*item)
-    raise TypeError(f"{where} must be a layer spec or a list of them, got {type_name(item)} {item!r}")
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class Sequential(Layer):
-    """Layers applied one after the other; children are numbered from 0 in paths.
-
-    >>> from convshape import Conv, MaxPool, trace
-    >>> trace(Sequential(Conv(64, 9), MaxPool(10, stride=5)), (1, 83, 83)).output_shape
-    (64, 14, 14)
-    """
-
-    layers: tuple[Layer, ...]
-    name: str | None
-
-    def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
-        _set(self, "layers", tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers)))
-        _set(self, "name", name)
-        _check_name(self, name)
-
-    def describe(self) -> str:
-        return f"Sequential({len(self.layers)} layers)"
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class Residual(Layer):
-    """``body(x) + shortcut(x)``; the shortcut is the identity unless given. The two shapes must agree.
-
-    Paths: ``body.0``, ``body.1``, ... and ``shortcut.0``, ...
-
-    >>> from convshape import BatchNorm, Conv, trace
-    >>> block = Residual(Conv(64, 3, stride=2, padding=1), shortcut=[Conv(64, 1, stride=2), BatchNorm()])
-    >>> trace(block, (64, 56, 56)).output_shape
-    (64, 28, 28)
-    """
-
-    body: Sequential
-    shortcut: Sequential | None
-    name: str | None
-
-    def __init__(
-        self,
-        *body: Layer | Sequence[Layer],
-        shortcut: Layer | Sequence[Layer] | None = None,
-        name: str | None = None,
-    ) -> None:
-        if not body:
-            raise ParameterError("needs at least one layer in its body", where="Residual")
-        _set(self, "body", Sequential(*body))
-        if shortcut is None:
-            _set(self, "shortcut", None)
-        else:
-            short = as_layer(shortcut, "Residual shortcut")
-            _set(self, "shortcut", short if isinstance(short, Sequential) else Sequential(short))
-        _set(self, "name", name)
-        _check_name(self, name)
-
-    def describe(self) -> str:
-        return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class Concat(Layer):
-    """Branches applied to the same input, concatenated on the channel axis; spatial sizes must agree.
-
-    Paths: ``branches.0.0``, ``branches.1.0``, ... (each branch is a Sequential).
-
-    >>> from convshape import Conv, Identity, trace
-    >>> trace(Concat(Identity(), Conv(32, 3, padding=1)), (16, 8, 8)).output_shape
-    (48, 8, 8)
-    """
-
-    branches: tuple[Sequential, ...]
-    name: str | None
-
-    def __init__(self, *branches: Layer | Sequence[Layer], name: str | None = None) -> None:
-        if not branches:
-            raise ParameterError("needs at least one branch", where="Concat")
-        seqs = []
-        for i, branch in enumerate(branches):
-            layer = as_layer(branch, f"Concat branch {i}")
-            seqs.append(layer if isinstance(layer, Sequential) else Sequential(layer))
-        _set(self, "branches", tuple(seqs))
-        _set(self, "name", name)
-        _check_name(self, name)
-
-    def describe(self) -> str:
-        return f"Concat({len(self.branches)} branches)"
-
-
-CONTAINERS = (Sequential, Residual, Concat)

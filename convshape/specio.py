@@ -3,7 +3,8 @@
 A document holds an optional ``input`` shape and a list of ``layers``; each layer is a table
 with a ``type`` and the spec's fields (defaults may be left out).  Containers nest:
 ``sequential`` has ``layers``, ``residual`` has ``body`` and ``shortcut``, ``concat`` has
-``branches`` (a list of layer lists).  Loading never executes anything, and every error
+``branches`` (a list of layer lists), ``graph`` has ``nodes`` (each with ``name``, ``op``
+and ``inputs``) and ``outputs``.  Loading never executes anything, and every error
 names its place in the document (``layers[3].kernel_size``).
 
 >>> doc = {"input": [1, 83, 83], "layers": [
@@ -28,6 +29,17 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from convshape.containers import (
+    Add,
+    Cat,
+    Concat,
+    Graph,
+    Multiply,
+    Node,
+    Residual,
+    Sequential,
+    as_layer,
+)
 from convshape.errors import ConvShapeError, SpecError, type_name
 from convshape.layers import (
     Activation,
@@ -35,7 +47,6 @@ from convshape.layers import (
     AdaptiveMaxPool,
     AvgPool,
     BatchNorm,
-    Concat,
     Conv,
     ConvTranspose,
     Dropout,
@@ -45,8 +56,6 @@ from convshape.layers import (
     Linear,
     MaxPool,
     Pad,
-    Residual,
-    Sequential,
     Upsample,
 )
 
@@ -68,8 +77,11 @@ LEAF_TYPES: dict[str, type[Layer]] = {
     "identity": Identity,
     "upsample": Upsample,
     "pad": Pad,
+    "add": Add,
+    "multiply": Multiply,
+    "cat": Cat,
 }
-CONTAINER_TYPES = ("sequential", "residual", "concat")
+CONTAINER_TYPES = ("sequential", "residual", "concat", "graph")
 TYPE_NAMES = {cls: name for name, cls in LEAF_TYPES.items()}
 
 #: Documents nested deeper than this, or with more layers, are refused.
@@ -102,6 +114,17 @@ def _layer_dict(layer: Layer, depth: int) -> dict[str, Any]:
             "type": "concat",
             "branches": [[_layer_dict(c, depth + 1) for c in b.layers] for b in layer.branches],
         }
+    elif isinstance(layer, Graph):
+        out = {
+            "type": "graph",
+            "nodes": [
+                {"name": n.name, "op": _layer_dict(n.op, depth + 1), "inputs": list(n.inputs)}
+                for n in layer.nodes
+            ],
+            "outputs": list(layer.outputs),
+        }
+        if layer.input != "input":
+            out["input"] = layer.input
     else:
         out = {"type": TYPE_NAMES[type(layer)]}
         for f in fields(layer):  # type: ignore[arg-type]
@@ -189,7 +212,12 @@ class _Parser:
             raise SpecError(_detail(err), where=_field_where(where, str(err), allowed)) from None
 
     def container(self, kind: str, value: dict[str, Any], where: str, depth: int, name: str | None) -> Layer:
-        keys = {"sequential": ("layers",), "residual": ("body", "shortcut"), "concat": ("branches",)}[kind]
+        keys = {
+            "sequential": ("layers",),
+            "residual": ("body", "shortcut"),
+            "concat": ("branches",),
+            "graph": ("nodes", "outputs", "input"),
+        }[kind]
         for key in value:
             if key not in (*keys, "type", "name"):
                 raise SpecError(
@@ -205,12 +233,51 @@ class _Parser:
             short = value.get("shortcut")
             shortcut = None if short is None else self.layers(short, f"{where}.shortcut", depth + 1)
             return Residual(*body, shortcut=shortcut, name=name)
+        if kind == "graph":
+            return self.graph(value, where, depth, name)
         branches = value.get("branches")
         if not isinstance(branches, list) or not branches:
             raise SpecError("a concat needs a non-empty list of branches", where=f"{where}.branches")
         return Concat(
             *(self.layers(b, f"{where}.branches[{i}]", depth + 1) for i, b in enumerate(branches)), name=name
         )
+
+    def graph(self, value: dict[str, Any], where: str, depth: int, name: str | None) -> Layer:
+        raw_nodes = value.get("nodes")
+        if not isinstance(raw_nodes, list) or not raw_nodes:
+            raise SpecError("a graph needs a non-empty list of nodes", where=f"{where}.nodes")
+        nodes = []
+        for i, raw in enumerate(raw_nodes):
+            at = f"{where}.nodes[{i}]"
+            if not isinstance(raw, dict):
+                raise SpecError(
+                    f"a node must be a table with name, op and inputs, got {type_name(raw)}", where=at
+                )
+            for key in raw:
+                if key not in ("name", "op", "inputs"):
+                    raise SpecError("unknown field for a node. Fields: name, op, inputs", where=f"{at}.{key}")
+            node_name = raw.get("name")
+            if not isinstance(node_name, str) or not node_name:
+                raise SpecError("must be a non-empty string", where=f"{at}.name")
+            inputs = raw.get("inputs")
+            if inputs is not None and (
+                not isinstance(inputs, list) or not all(isinstance(v, str) for v in inputs)
+            ):
+                raise SpecError("must be a list of node names", where=f"{at}.inputs")
+            op = self.layer(raw.get("op"), f"{at}.op", depth + 1)
+            nodes.append(Node(node_name, op, inputs))
+        outputs = value.get("outputs")
+        if outputs is not None and (
+            not isinstance(outputs, list) or not all(isinstance(v, str) for v in outputs)
+        ):
+            raise SpecError("must be a list of node names", where=f"{where}.outputs")
+        graph_input = value.get("input", "input")
+        if not isinstance(graph_input, str):
+            raise SpecError("must be a string", where=f"{where}.input")
+        try:
+            return Graph(nodes, outputs, input=graph_input, name=name)
+        except (ConvShapeError, TypeError) as err:
+            raise SpecError(_detail(err), where=where) from None
 
 
 def _frozen(value: object, where: str) -> object:
@@ -296,8 +363,6 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
     stride = 5
     <BLANKLINE>
     """
-    from convshape.layers import as_layer
-
     doc = to_dict(as_layer(network, "network"), input_shape)
     if format == "json":
         return json.dumps(doc, indent=2) + "\n"

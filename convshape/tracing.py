@@ -14,22 +14,23 @@ Data flows one way: layer specs -> :func:`trace` -> :class:`Report` -> renderers
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 from convshape.arithmetic import AxisWindow
-from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, type_name
-from convshape.layers import (
+from convshape.containers import (
     CONTAINERS,
+    MERGES,
     Concat,
-    Effect,
-    Layer,
+    Graph,
     Residual,
     Sequential,
-    Shape,
     as_layer,
-    fmt_shape,
+    concatenate,
+    equal_shapes,
 )
+from convshape.errors import ConvShapeError, ParameterError, check_int, type_name
+from convshape.layers import Effect, Layer, Shape, fmt_shape
 from convshape.receptive import ReceptiveField, merge
 
 __all__ = ["Report", "Row", "check", "trace"]
@@ -94,7 +95,9 @@ class Report:
     """The result of :func:`trace`: rows, totals, the output shape and receptive field.
 
     ``problems`` is empty for a report returned by :func:`trace`; a partial report attached to
-    an error (``err.report``) holds the rows up to the failing layer.
+    an error (``err.report``) holds the rows up to the failing layer.  ``outputs`` maps each
+    output's name to its shape (a :class:`~convshape.Graph` may have several; other networks
+    have one, named ``"output"``).
 
     >>> from convshape import zoo
     >>> report = trace(zoo.seed(), (1, 83, 83))
@@ -110,6 +113,7 @@ class Report:
     output_shape: Shape | None
     receptive_field: Fields
     problems: tuple[ConvShapeError, ...] = ()
+    outputs: dict[str, Shape | None] = field(default_factory=dict, hash=False)
 
     @property
     def total_params(self) -> int:
@@ -212,14 +216,16 @@ class _Tracer:
         self.rows: list[Row] = []
         self.problems: list[ConvShapeError] = []
         self.last_spatial_rf: Fields = None
+        self.root_graph = network if isinstance(network, Graph) else None
+        self.outputs: dict[str, Shape | None] | None = None
 
     def run(self) -> Report:
         ndim = len(self.input_shape) - 1
         rf: Fields = tuple(ReceptiveField() for _ in range(ndim)) if ndim else None
         self.last_spatial_rf = rf
         state: State = (self.input_shape, rf)
-        root = self.network if isinstance(self.network, Sequential) else Sequential(self.network)
-        stack: list[Frame] = [self._sequential(root, "", state)]
+        root = self.network if isinstance(self.network, (Sequential, Graph)) else Sequential(self.network)
+        stack: list[Frame] = [self._container(root, "", state)]
         send: State | None = None
         while stack:
             try:
@@ -238,6 +244,7 @@ class _Tracer:
         return self._report(send[0])
 
     def _report(self, output: Shape | None) -> Report:
+        outputs = self.outputs if self.outputs is not None else {"output": output}
         return Report(
             self.network,
             self.input_shape,
@@ -245,6 +252,7 @@ class _Tracer:
             output,
             self.last_spatial_rf,
             tuple(self.problems),
+            outputs,
         )
 
     def _fail(self, path: str, layer: Layer, problems: list[ConvShapeError]) -> None:
@@ -261,8 +269,31 @@ class _Tracer:
             return self._sequential(node, path, state)
         if isinstance(node, Residual):
             return self._residual(node, path, state)
+        if isinstance(node, Graph):
+            return self._graph(node, path, state)
         assert isinstance(node, Concat)
         return self._concat(node, path, state)
+
+    def _graph(self, node: Graph, path: str, state: State) -> Frame:
+        prefix = f"{path}." if path else ""
+        env: dict[str, State] = {node.input: state}
+        for step in node.nodes:
+            where = f"{prefix}{step.name}"
+            if isinstance(step.op, MERGES):
+                states = [env[name] for name in step.inputs]
+                env[step.name] = self._merge_node(step.op, where, states)
+            else:
+                env[step.name] = yield (step.op, where, env[step.inputs[0]])
+        if node is self.root_graph:
+            self.outputs = {name: env[name][0] for name in node.outputs}
+        return env[node.outputs[0]]
+
+    def _merge_node(self, op: Layer, path: str, states: list[State]) -> State:
+        effect = op._merge([s[0] for s in states])  # type: ignore[attr-defined]
+        fields, notes = merge([s[1] for s in states])
+        if effect.problems:
+            self._fail(path, op, effect.problems)
+        return self._merge_row(op, path, states[0], effect.output, fields, notes, [])
 
     def _sequential(self, node: Sequential, path: str, state: State) -> Frame:
         prefix = f"{path}." if path else ""
@@ -311,7 +342,7 @@ class _Tracer:
         body = yield (node.body, f"{path}.body", state)
         short = state if node.shortcut is None else (yield (node.shortcut, f"{path}.shortcut", state))
         problems: list[ConvShapeError] = []
-        shape = _agree(body[0], short[0], problems)
+        shape = equal_shapes(body[0], short[0], problems)
         fields, notes = merge([body[1], short[1]])
         return self._merge_row(node, path, state, shape, fields, notes, problems)
 
@@ -320,7 +351,7 @@ class _Tracer:
         for i, branch in enumerate(node.branches):
             outs.append((yield (branch, f"{path}.branches.{i}", state)))
         problems: list[ConvShapeError] = []
-        shape = _concatenate([o[0] for o in outs], problems)
+        shape = concatenate([o[0] for o in outs], 0, problems)
         fields, notes = merge([o[1] for o in outs])
         return self._merge_row(node, path, state, shape, fields, notes, problems)
 
@@ -342,73 +373,6 @@ class _Tracer:
             self.last_spatial_rf = fields
         self.rows.append(Row(path, node, state[0], shape, receptive_field=fields, notes=tuple(notes)))
         return shape, fields
-
-
-def _axis_label(dim: int) -> str:
-    return "channels" if dim == 0 else f"spatial axis {dim - 1}"
-
-
-def _agree(body: Shape | None, short: Shape | None, problems: list[ConvShapeError]) -> Shape | None:
-    if body is None or short is None:
-        return body if short is None else short
-    if len(body) != len(short):
-        problems.append(
-            ShapeError(
-                f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: different ranks"
-            )
-        )
-        return None
-    out: list[int | None] = []
-    for dim, (a, b) in enumerate(zip(body, short, strict=True)):
-        if a is not None and b is not None and a != b:
-            if dim == 0:
-                fix = f"give the shortcut a 1x1 convolution to {a} channels, e.g. shortcut=[Conv({a}, 1)]"
-            elif b > a and b % a == 0:
-                fix = f"give the shortcut stride {b // a} on this axis, e.g. shortcut=[Conv(channels, 1, stride={b // a})]"
-            else:
-                fix = "make the body and the shortcut produce the same size"
-            problems.append(
-                ShapeError(
-                    f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: they differ "
-                    f"in {_axis_label(dim)} ({a} vs {b}); {fix}"
-                )
-            )
-            out.append(None)
-        else:
-            out.append(a if a is not None else b)
-    return tuple(out)
-
-
-def _concatenate(shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
-    known = [s for s in shapes if s is not None]
-    if not known:
-        return None
-    ranks = sorted({len(s) for s in known})
-    if len(ranks) > 1:
-        shown = ", ".join(fmt_shape(s) for s in shapes)
-        problems.append(ShapeError(f"branches give shapes of different ranks: {shown}"))
-        return None
-    rank = ranks[0]
-    out: list[int | None] = []
-    channels = [s[0] for s in shapes if s is not None]
-    out.append(
-        None if None in channels or len(known) < len(shapes) else sum(c for c in channels if c is not None)
-    )
-    for dim in range(1, rank):
-        sizes = [s[dim] for s in known if s[dim] is not None]
-        distinct = sorted(set(sizes))  # type: ignore[type-var]
-        if len(distinct) > 1:
-            shown = ", ".join(fmt_shape(s) for s in shapes)
-            problems.append(
-                ShapeError(
-                    f"channel concatenation needs equal spatial sizes, but {_axis_label(dim)} differs "
-                    f"across branches ({shown}); crop, pad or resize the branches to one size"
-                )
-            )
-            out.append(None)
-        else:
-            out.append(distinct[0] if distinct else None)
-    return tuple(out)
 
 
 def _prepare(network: object, input_shape: object) -> tuple[Layer, tuple[int, ...]]:

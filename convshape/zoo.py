@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from convshape.containers import (
+    Concat,
+    Residual,
+    Sequential,
+)
 from convshape.layers import (
     Activation,
     AdaptiveAvgPool,
     AvgPool,
     BatchNorm,
-    Concat,
     Conv,
     ConvTranspose,
     Dropout,
@@ -30,8 +34,6 @@ from convshape.layers import (
     Layer,
     Linear,
     MaxPool,
-    Residual,
-    Sequential,
 )
 
 __all__ = [

@@ -1,0 +1,458 @@
+"""Containers: how layers are wired together.
+
+* :class:`Sequential` chains layers; :class:`Residual` adds a body to a shortcut;
+  :class:`Concat` concatenates branches on the channel axis.
+* :class:`Graph` is the general form: named :class:`Node` objects with their inputs,
+  merged by :class:`Add`, :class:`Multiply` or :class:`Cat` with any number of inputs,
+  and one or several outputs (ONNX graphs, ``torch.fx`` graphs, FPN-style skips).
+
+>>> from convshape import Conv, trace
+>>> g = Graph(
+...     [Node("stem", Conv(16, 3, padding=1)),
+...      Node("a", Conv(16, 3, padding=1), ["stem"]),
+...      Node("b", Conv(16, 1), ["stem"]),
+...      Node("sum", Add(), ["a", "b", "stem"])],
+... )
+>>> trace(g, (3, 8, 8)).output_shape
+(16, 8, 8)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, type_name
+from convshape.layers import Effect, Layer, Shape, fmt_shape
+
+__all__ = ["Add", "Cat", "Concat", "Graph", "Multiply", "Node", "Residual", "Sequential", "as_layer"]
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _check_name(obj: object, name: object) -> None:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{type(obj).__name__}: name must be a str or None, got {type_name(name)} {name!r}")
+
+
+def as_layer(item: object, where: str) -> Layer:
+    """A layer, or a list/tuple of layers as a Sequential; anything else is a TypeError.
+
+    >>> from convshape import Conv
+    >>> as_layer([Conv(4, 1)], "network").describe()
+    'Sequential(1 layers)'
+    """
+    if isinstance(item, Layer):
+        return item
+    if isinstance(item, (list, tuple)):
+        return Sequential(*item)
+    raise TypeError(f"{where} must be a layer spec or a list of them, got {type_name(item)} {item!r}")
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Sequential(Layer):
+    """Layers applied one after the other; children are numbered from 0 in paths.
+
+    >>> from convshape import Conv, MaxPool, trace
+    >>> trace(Sequential(Conv(64, 9), MaxPool(10, stride=5)), (1, 83, 83)).output_shape
+    (64, 14, 14)
+    """
+
+    layers: tuple[Layer, ...]
+    name: str | None
+
+    def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
+        _set(self, "layers", tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers)))
+        _set(self, "name", name)
+        _check_name(self, name)
+
+    def describe(self) -> str:
+        return f"Sequential({len(self.layers)} layers)"
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Residual(Layer):
+    """``body(x) + shortcut(x)``; the shortcut is the identity unless given. The two shapes must agree.
+
+    Paths: ``body.0``, ``body.1``, ... and ``shortcut.0``, ...
+
+    >>> from convshape import BatchNorm, Conv, trace
+    >>> block = Residual(Conv(64, 3, stride=2, padding=1), shortcut=[Conv(64, 1, stride=2), BatchNorm()])
+    >>> trace(block, (64, 56, 56)).output_shape
+    (64, 28, 28)
+    """
+
+    body: Sequential
+    shortcut: Sequential | None
+    name: str | None
+
+    def __init__(
+        self,
+        *body: Layer | Sequence[Layer],
+        shortcut: Layer | Sequence[Layer] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not body:
+            raise ParameterError("needs at least one layer in its body", where="Residual")
+        _set(self, "body", Sequential(*body))
+        if shortcut is None:
+            _set(self, "shortcut", None)
+        else:
+            short = as_layer(shortcut, "Residual shortcut")
+            _set(self, "shortcut", short if isinstance(short, Sequential) else Sequential(short))
+        _set(self, "name", name)
+        _check_name(self, name)
+
+    def describe(self) -> str:
+        return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Concat(Layer):
+    """Branches applied to the same input, concatenated on the channel axis; spatial sizes must agree.
+
+    Paths: ``branches.0.0``, ``branches.1.0``, ... (each branch is a Sequential).
+
+    >>> from convshape import Conv, Identity, trace
+    >>> trace(Concat(Identity(), Conv(32, 3, padding=1)), (16, 8, 8)).output_shape
+    (48, 8, 8)
+    """
+
+    branches: tuple[Sequential, ...]
+    name: str | None
+
+    def __init__(self, *branches: Layer | Sequence[Layer], name: str | None = None) -> None:
+        if not branches:
+            raise ParameterError("needs at least one branch", where="Concat")
+        seqs = []
+        for i, branch in enumerate(branches):
+            layer = as_layer(branch, f"Concat branch {i}")
+            seqs.append(layer if isinstance(layer, Sequential) else Sequential(layer))
+        _set(self, "branches", tuple(seqs))
+        _set(self, "name", name)
+        _check_name(self, name)
+
+    def describe(self) -> str:
+        return f"Concat({len(self.branches)} branches)"
+
+
+# ---------------------------------------------------------------------------
+# Merge operations (several inputs, used in a Graph)
+
+
+class _Merge(Layer):
+    """A layer with several inputs; it only makes sense as a Graph node."""
+
+    __slots__ = ()
+
+    def _trace(self, shape: Shape) -> Effect:
+        return self._merge([shape])
+
+    def _merge(self, shapes: list[Shape]) -> Effect:
+        raise NotImplementedError
+
+
+def broadcast_shapes(shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
+    """PyTorch's broadcasting over batchless shapes: aligned from the right, sizes equal or 1."""
+    known = [s for s in shapes if s is not None]
+    if len(known) < len(shapes) or not known:
+        return None if not known else _broadcast(known, [])
+    return _broadcast(known, problems)
+
+
+def _broadcast(shapes: list[Shape], problems: list[ConvShapeError]) -> Shape:
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    out: list[int | None] = []
+    for dim in range(rank):
+        sizes = [s[dim] for s in padded]
+        if None in sizes:
+            out.append(None)
+            continue
+        distinct = sorted({v for v in sizes if v is not None and v != 1})
+        if len(distinct) > 1:
+            shown = ", ".join(fmt_shape(s) for s in shapes)
+            problems.append(
+                ShapeError(
+                    f"inputs {shown} do not broadcast: {label(dim - (rank - len(shapes[0])))} has sizes "
+                    f"{', '.join(map(str, distinct))}; sizes must be equal or 1"
+                )
+            )
+            out.append(None)
+        else:
+            out.append(distinct[0] if distinct else 1)
+    return tuple(out)
+
+
+def label(dim: int) -> str:
+    """How messages name an axis of a batchless shape."""
+    return "channels" if dim == 0 else f"spatial axis {dim - 1}"
+
+
+def equal_shapes(body: Shape | None, short: Shape | None, problems: list[ConvShapeError]) -> Shape | None:
+    """A Residual's two shapes must agree exactly; a mismatch says which axis and how to fix it."""
+    if body is None or short is None:
+        return body if short is None else short
+    if len(body) != len(short):
+        problems.append(
+            ShapeError(
+                f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: different ranks"
+            )
+        )
+        return None
+    out: list[int | None] = []
+    for dim, (a, b) in enumerate(zip(body, short, strict=True)):
+        if a is not None and b is not None and a != b:
+            if dim == 0:
+                fix = f"give the shortcut a 1x1 convolution to {a} channels, e.g. shortcut=[Conv({a}, 1)]"
+            elif b > a and b % a == 0:
+                fix = f"give the shortcut stride {b // a} on this axis, e.g. shortcut=[Conv(channels, 1, stride={b // a})]"
+            else:
+                fix = "make the body and the shortcut produce the same size"
+            problems.append(
+                ShapeError(
+                    f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: they differ "
+                    f"in {label(dim)} ({a} vs {b}); {fix}"
+                )
+            )
+            out.append(None)
+        else:
+            out.append(a if a is not None else b)
+    return tuple(out)
+
+
+def concatenate(shapes: list[Shape | None], axis: int, problems: list[ConvShapeError]) -> Shape | None:
+    """Concatenate on *axis* (0 = channels, negative counts from the end); other axes must agree."""
+    known = [s for s in shapes if s is not None]
+    if not known:
+        return None
+    ranks = sorted({len(s) for s in known})
+    if len(ranks) > 1:
+        shown = ", ".join(fmt_shape(s) for s in shapes)
+        problems.append(ShapeError(f"branches give shapes of different ranks: {shown}"))
+        return None
+    rank = ranks[0]
+    dim_cat = axis if axis >= 0 else rank + axis
+    if not 0 <= dim_cat < rank:
+        problems.append(ParameterError(f"axis {axis} does not exist for inputs of rank {rank}", where="axis"))
+        return None
+    out: list[int | None] = []
+    for dim in range(rank):
+        sizes = [s[dim] for s in known]
+        if dim == dim_cat:
+            complete = len(known) == len(shapes) and None not in sizes
+            out.append(sum(v for v in sizes if v is not None) if complete else None)
+            continue
+        distinct = sorted({v for v in sizes if v is not None})
+        if len(distinct) > 1:
+            shown = ", ".join(fmt_shape(s) for s in shapes)
+            what = (
+                "channel concatenation needs equal spatial sizes"
+                if dim_cat == 0
+                else (f"concatenation on {label(dim_cat)} needs equal sizes on the other axes")
+            )
+            problems.append(
+                ShapeError(
+                    f"{what}, but {label(dim)} differs across branches ({shown}); "
+                    "crop, pad or resize the branches to one size"
+                )
+            )
+            out.append(None)
+        else:
+            out.append(distinct[0] if distinct else None)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Add(_Merge):
+    """Element-wise sum of any number of inputs, with PyTorch's broadcasting (sizes equal or 1).
+
+    >>> from convshape import Conv, trace
+    >>> g = Graph([Node("c", Conv(8, 1)), Node("sum", Add(), ["c", "input"])])
+    >>> trace(g, (8, 4, 4)).output_shape
+    (8, 4, 4)
+    """
+
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self, self.name)
+
+    def _merge(self, shapes: list[Shape]) -> Effect:
+        effect = Effect(None)
+        effect.output = broadcast_shapes(list(shapes), effect.problems)
+        return effect
+
+
+@dataclass(frozen=True, slots=True)
+class Multiply(_Merge):
+    """Element-wise product of any number of inputs, broadcasting like :class:`Add` (e.g. attention gates).
+
+    >>> from convshape import AdaptiveAvgPool, Conv, trace
+    >>> g = Graph([Node("gate", AdaptiveAvgPool(1)), Node("scaled", Multiply(), ["input", "gate"])])
+    >>> trace(g, (8, 4, 4)).output_shape
+    (8, 4, 4)
+    """
+
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self, self.name)
+
+    def _merge(self, shapes: list[Shape]) -> Effect:
+        effect = Effect(None)
+        effect.output = broadcast_shapes(list(shapes), effect.problems)
+        return effect
+
+
+@dataclass(frozen=True, slots=True)
+class Cat(_Merge):
+    """Concatenation of any number of inputs on one axis (0 = channels, as ``torch.cat(dim=1)``).
+
+    >>> from convshape import Conv, trace
+    >>> g = Graph([Node("a", Conv(8, 1)), Node("b", Conv(4, 1)), Node("cat", Cat(), ["a", "b"])])
+    >>> trace(g, (3, 5, 5)).output_shape
+    (12, 5, 5)
+    """
+
+    axis: int = 0
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            check_int("axis", self.axis)
+        except TypeError as err:
+            raise TypeError(f"Cat: {err}") from None
+        _check_name(self, self.name)
+
+    def _merge(self, shapes: list[Shape]) -> Effect:
+        effect = Effect(None)
+        effect.output = concatenate(list(shapes), self.axis, effect.problems)
+        return effect
+
+
+MERGES = (Add, Multiply, Cat)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Node:
+    """One named step of a :class:`Graph`: an operation and the names of its inputs.
+
+    A layer takes exactly one input; :class:`Add`, :class:`Multiply` and :class:`Cat` take one or more.
+
+    >>> from convshape import Conv
+    >>> Node("conv1", Conv(64, 3), ["input"])
+    Node(name='conv1', op=Conv(out_channels=64, kernel_size=3, stride=1, padding=0, dilation=1, groups=1, bias=True, in_channels=None, name=None), inputs=('input',))
+    """
+
+    name: str
+    op: Layer
+    inputs: tuple[str, ...]
+
+    def __init__(self, name: str, op: Layer | Sequence[Layer], inputs: Sequence[str] | None = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Node: name must be a non-empty str, got {type_name(name)} {name!r}")
+        _set(self, "name", name)
+        _set(self, "op", as_layer(op, f"node {name!r} op"))
+        if inputs is None:
+            _set(self, "inputs", None)
+        else:
+            if isinstance(inputs, str) or not isinstance(inputs, Sequence):
+                raise TypeError(
+                    f"node {name!r}: inputs must be a list of node names, got {type_name(inputs)} {inputs!r}"
+                )
+            for item in inputs:
+                if not isinstance(item, str):
+                    raise TypeError(f"node {name!r}: input names must be str, got {type_name(item)} {item!r}")
+            _set(self, "inputs", tuple(inputs))
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Graph(Layer):
+    """A general network: named nodes in order, each reading earlier nodes (or the input).
+
+    A node with no inputs given reads the node before it (the first reads the input), so a
+    chain needs no wiring.  ``outputs`` defaults to the last node; with several outputs the
+    report lists each (``Report.outputs``) and the first is the network's output.  Paths are
+    the node names.
+
+    >>> from convshape import Conv, MaxPool, Upsample, trace
+    >>> fpn = Graph(
+    ...     [Node("c3", Conv(64, 3, padding=1)),
+    ...      Node("c4", [MaxPool(2), Conv(64, 3, padding=1)]),
+    ...      Node("up", Upsample(scale_factor=2), ["c4"]),
+    ...      Node("p3", Add(), ["c3", "up"])],
+    ...     outputs=["p3", "c4"],
+    ... )
+    >>> report = trace(fpn, (3, 32, 32))
+    >>> report.outputs
+    {'p3': (64, 32, 32), 'c4': (64, 16, 16)}
+    """
+
+    nodes: tuple[Node, ...]
+    outputs: tuple[str, ...]
+    input: str
+    name: str | None
+
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        outputs: Sequence[str] | None = None,
+        *,
+        input: str = "input",
+        name: str | None = None,
+    ) -> None:
+        if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
+            raise TypeError(f"Graph: nodes must be a list of Node, got {type_name(nodes)}")
+        if not nodes:
+            raise ParameterError("needs at least one node", where="Graph")
+        if not isinstance(input, str) or not input:
+            raise TypeError(f"Graph: input must be a non-empty str, got {type_name(input)} {input!r}")
+        seen: list[str] = [input]
+        wired: list[Node] = []
+        for i, node in enumerate(nodes):
+            if not isinstance(node, Node):
+                raise TypeError(f"Graph: nodes[{i}] must be a Node, got {type_name(node)} {node!r}")
+            if node.name in seen:
+                raise ParameterError(
+                    f"node name {node.name!r} is used twice (or is the input's name)", where="Graph"
+                )
+            inputs = node.inputs if node.inputs is not None else (seen[-1],)
+            for source in inputs:
+                if source not in seen:
+                    raise ParameterError(
+                        f"node {node.name!r} reads {source!r}, which is not the input or an earlier node; "
+                        "list nodes in the order they run",
+                        where="Graph",
+                    )
+            if not inputs:
+                raise ParameterError(f"node {node.name!r} has no inputs", where="Graph")
+            if not isinstance(node.op, MERGES) and len(inputs) != 1:
+                raise ParameterError(
+                    f"node {node.name!r} ({node.op.describe()}) takes one input, got {len(inputs)}; "
+                    "merge several inputs with Add, Multiply or Cat",
+                    where="Graph",
+                )
+            seen.append(node.name)
+            wired.append(Node(node.name, node.op, inputs))
+        outs = tuple(outputs) if outputs is not None else (seen[-1],)
+        if isinstance(outputs, str):
+            raise TypeError("Graph: outputs must be a list of node names, not a str")
+        for out in outs:
+            if out not in seen:
+                raise ParameterError(f"output {out!r} is not a node of the graph", where="Graph")
+        if not outs:
+            raise ParameterError("needs at least one output", where="Graph")
+        _set(self, "nodes", tuple(wired))
+        _set(self, "outputs", outs)
+        _set(self, "input", input)
+        _set(self, "name", name)
+        _check_name(self, name)
+
+    def describe(self) -> str:
+        return f"Graph({len(self.nodes)} nodes)"
+
+
+CONTAINERS = (Sequential, Residual, Concat, Graph)

@@ -1,0 +1,144 @@
+"""Compare a convshape spec with a live framework model, layer by layer.
+
+>>> from convshape import Conv, MaxPool, Sequential
+>>> from convshape.verification import compare
+>>> print(compare(Sequential(Conv(8, 3), MaxPool(2)), Sequential(Conv(8, 5), MaxPool(2)), (3, 16, 16)))
+5 differences between the spec and the model for input (3, 16, 16):
+  layer 1 of 2 (Conv): spec 0 Conv(8, 3) gives (8, 14, 14) with 224 params; model 0 Conv(8, 5) gives (8, 12, 12) with 608 params
+  layer 2 of 2 (MaxPool): spec 1 MaxPool(2) gives (8, 7, 7) with 0 params; model 1 MaxPool(2) gives (8, 6, 6) with 0 params
+  output shape: spec (8, 7, 7), model (8, 6, 6)
+  total parameters: spec 224, model 608
+  total MACs: spec 42,336, model 86,400
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convshape.containers import MERGES, Concat, Graph, Residual, as_layer
+from convshape.errors import ConvShapeError
+from convshape.layers import Activation, Dropout, Identity, Layer, fmt_shape
+from convshape.tracing import Report, Row, trace
+
+__all__ = ["Verification", "compare", "verify"]
+
+_SKIPPED = (Activation, Dropout, Identity, Residual, Concat, Graph, *MERGES)
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The outcome of :func:`verify`: ``ok`` and, if not, each difference in words.
+
+    >>> Verification(True, ()).ok
+    True
+    """
+
+    ok: bool
+    differences: tuple[str, ...]
+    input_shape: tuple[int, ...] = ()
+    spec: Report | None = field(default=None, repr=False)
+    model: Report | None = field(default=None, repr=False)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"the spec and the model agree for input {fmt_shape(self.input_shape)}"
+        count = f"{len(self.differences)} difference{'s' if len(self.differences) != 1 else ''}"
+        lines = [f"{count} between the spec and the model for input {fmt_shape(self.input_shape)}:"]
+        return "\n".join(lines + [f"  {d}" for d in self.differences])
+
+
+def _significant(report: Report) -> list[Row]:
+    return [row for row in report.rows if not isinstance(row.layer, _SKIPPED)]
+
+
+def _describe(row: Row) -> str:
+    return f"{row.path} {row.layer.describe()} gives {fmt_shape(row.output_shape)} with {row.params:,} params"
+
+
+def _trace(network: Layer, input_shape: tuple[int, ...], who: str) -> tuple[Report | None, str | None]:
+    try:
+        return trace(network, input_shape), None
+    except ConvShapeError as err:
+        return getattr(err, "report", None), f"the {who} does not trace: {err}"
+
+
+def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Sequence[int]) -> Verification:
+    """Compare two specs row by row (the second usually read from a framework model).
+
+    Rows that hold parameters or change the shape are paired in order; activations,
+    dropout and merges are left out, since frameworks write them differently.
+    """
+    shape = tuple(input_shape)
+    ours, our_error = _trace(as_layer(spec, "spec"), shape, "spec")
+    theirs, their_error = _trace(model_spec, shape, "model")
+    differences = [e for e in (our_error, their_error) if e]
+    if ours is not None and theirs is not None:
+        a, b = _significant(ours), _significant(theirs)
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            if (x.kind, x.output_shape, x.params) != (y.kind, y.output_shape, y.params):
+                differences.append(
+                    f"layer {i + 1} of {len(a)} ({x.kind}): spec {_describe(x)}; model {_describe(y)}"
+                )
+        for extra in a[len(b) :]:
+            differences.append(f"the spec has {_describe(extra)} with no counterpart in the model")
+        for extra in b[len(a) :]:
+            differences.append(f"the model has {_describe(extra)} with no counterpart in the spec")
+        if not our_error and not their_error:
+            if ours.output_shape != theirs.output_shape:
+                differences.append(
+                    f"output shape: spec {fmt_shape(ours.output_shape)}, model {fmt_shape(theirs.output_shape)}"
+                )
+            for label, x_total, y_total in (
+                ("parameters", ours.total_params, theirs.total_params),
+                ("MACs", ours.total_macs, theirs.total_macs),
+            ):
+                if x_total != y_total:
+                    differences.append(f"total {label}: spec {x_total:,}, model {y_total:,}")
+    return Verification(not differences, tuple(dict.fromkeys(differences)), shape, ours, theirs)
+
+
+def _read_model(model: Any) -> Layer:
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        from convshape.adapters import from_torch
+
+        return from_torch(model)
+    onnx = sys.modules.get("onnx")
+    if (onnx is not None and isinstance(model, onnx.ModelProto)) or (
+        isinstance(model, (str, Path)) and str(model).endswith(".onnx")
+    ):
+        from convshape.adapters import from_onnx
+
+        return from_onnx(model)
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(model, keras.Model):
+        from convshape.adapters import from_keras
+
+        return from_keras(model)
+    if isinstance(model, (Layer, list, tuple)):
+        return as_layer(model, "model")
+    raise TypeError(
+        f"verify needs a torch.nn.Module, an onnx.ModelProto (or .onnx path), a keras.Model or a spec, "
+        f"got {type(model).__name__}"
+    )
+
+
+def verify(spec: Layer | Sequence[Layer], model: Any, input_shape: Sequence[int]) -> Verification:
+    """Compare a convshape spec with a live framework model and report each layer where they disagree.
+
+    The model (PyTorch, ONNX or Keras) is read with the matching adapter; rows that hold
+    parameters or change the shape are compared in order, then the output shape, parameter
+    and MAC totals.  ``input_shape`` is ``(channels, *spatial)``.
+
+    >>> from convshape import Conv, verify
+    >>> verify([Conv(8, 3)], [Conv(8, 3)], (3, 8, 8)).ok
+    True
+    """
+    return compare(spec, _read_model(model), input_shape)
