@@ -105,6 +105,12 @@ def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Seque
 
 
 def _read_model(model: Any) -> Layer:
+    # Keras first: with the torch backend a Keras model is also a torch.nn.Module.
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(model, keras.Model):
+        from convshape.adapters import from_keras
+
+        return from_keras(model)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(model, torch.nn.Module):
         from convshape.adapters import from_torch
@@ -117,11 +123,6 @@ def _read_model(model: Any) -> Layer:
         from convshape.adapters import from_onnx
 
         return from_onnx(model)
-    keras = sys.modules.get("keras")
-    if keras is not None and isinstance(model, keras.Model):
-        from convshape.adapters import from_keras
-
-        return from_keras(model)
     if isinstance(model, (Layer, list, tuple)):
         return as_layer(model, "model")
     raise TypeError(

@@ -1,0 +1,185 @@
+"""Shared helpers: a PyTorch rebuild of any convshape spec, and PyTorch's own numbers for a module."""
+
+from __future__ import annotations
+
+import os
+import types
+from typing import Any, cast
+
+import pytest
+
+import convshape as cs
+
+# Keras 3 needs a backend; the PyTorch CPU build is the one the test environment has.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def _build_tools() -> types.SimpleNamespace:
+    import torch
+
+    nn = torch.nn
+    Module: Any = torch.nn.Module
+
+    ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+    class Add(Module):  # type: ignore[misc]
+        def __init__(self, body: Any, shortcut: Any) -> None:
+            super().__init__()
+            self.body = body
+            self.shortcut = shortcut
+
+        def forward(self, x: Any) -> Any:
+            return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+
+    class Cat(Module):  # type: ignore[misc]
+        def __init__(self, branches: list[Any]) -> None:
+            super().__init__()
+            self.branches = nn.ModuleList(branches)
+
+        def forward(self, x: Any) -> Any:
+            return torch.cat([b(x) for b in self.branches], dim=1)
+
+    class ZeroPad(Module):  # type: ignore[misc]
+        def __init__(self, flat: list[int]) -> None:
+            super().__init__()
+            self.flat = flat
+
+        def forward(self, x: Any) -> Any:
+            return nn.functional.pad(x, self.flat)
+
+    def to_torch(layer: cs.Layer, ndim: int) -> tuple[Any, int]:
+        """A PyTorch module doing what *layer* describes, for inputs with *ndim* spatial axes."""
+        d = max(ndim, 1)
+        if isinstance(layer, cs.Sequential):
+            mods = []
+            for child in layer.layers:
+                mod, ndim = to_torch(child, ndim)
+                mods.append(mod)
+            return nn.Sequential(*mods), ndim
+        if isinstance(layer, cs.Residual):
+            body, _ = to_torch(layer.body, ndim)
+            short = None if layer.shortcut is None else to_torch(layer.shortcut, ndim)[0]
+            return Add(body, short), ndim
+        if isinstance(layer, cs.Concat):
+            return Cat([to_torch(b, ndim)[0] for b in layer.branches]), ndim
+        if isinstance(layer, cs.Conv):
+            cls = getattr(nn, f"LazyConv{d}d")
+            return cls(
+                layer.out_channels, layer.kernel_size, stride=layer.stride, padding=layer.padding,
+                dilation=layer.dilation, groups=layer.groups, bias=layer.bias,
+            ), ndim  # fmt: skip
+        if isinstance(layer, cs.ConvTranspose):
+            cls = getattr(nn, f"LazyConvTranspose{d}d")
+            return cls(
+                layer.out_channels, layer.kernel_size, stride=layer.stride, padding=layer.padding,
+                output_padding=layer.output_padding, groups=layer.groups, bias=layer.bias, dilation=layer.dilation,
+            ), ndim  # fmt: skip
+        if isinstance(layer, cs.MaxPool):
+            return getattr(nn, f"MaxPool{d}d")(
+                layer.kernel_size, layer.stride, layer.padding, layer.dilation, ceil_mode=layer.ceil_mode
+            ), ndim
+        if isinstance(layer, cs.AvgPool):
+            return getattr(nn, f"AvgPool{d}d")(
+                layer.kernel_size, layer.stride, layer.padding, layer.ceil_mode
+            ), ndim
+        if isinstance(layer, cs.AdaptiveAvgPool):
+            return getattr(nn, f"AdaptiveAvgPool{d}d")(layer.output_size), ndim
+        if isinstance(layer, cs.AdaptiveMaxPool):
+            return getattr(nn, f"AdaptiveMaxPool{d}d")(layer.output_size), ndim
+        if isinstance(layer, cs.Linear):
+            return nn.LazyLinear(layer.out_features, bias=layer.bias), ndim
+        if isinstance(layer, cs.Flatten):
+            return nn.Flatten(), 0
+        if isinstance(layer, cs.BatchNorm):
+            return getattr(nn, f"LazyBatchNorm{d}d")(affine=layer.affine), ndim
+        if isinstance(layer, cs.Activation):
+            return ACTIVATIONS[layer.function](), ndim
+        if isinstance(layer, cs.Dropout):
+            return nn.Dropout(layer.p), ndim
+        if isinstance(layer, cs.Identity):
+            return nn.Identity(), ndim
+        if isinstance(layer, cs.Upsample):
+            return nn.Upsample(size=cast(Any, layer.size), scale_factor=cast(Any, layer.scale_factor)), ndim
+        if isinstance(layer, cs.Pad):
+            pads = layer.padding if not isinstance(layer.padding, int) else [layer.padding] * ndim
+            pairs = [(p, p) if isinstance(p, int) else tuple(p) for p in pads]
+            return ZeroPad([v for pair in reversed(pairs) for v in pair]), ndim
+        raise AssertionError(f"no PyTorch equivalent for {layer!r}")
+
+    def run_torch(network: cs.Layer, input_shape: tuple[int, ...]) -> dict[str, Any]:
+        """Output shape, per-module output shapes, parameters and FlopCounterMode MACs, on the meta device."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        root = network if isinstance(network, cs.Sequential) else cs.Sequential(network)
+        with torch.device("meta"):
+            model, _ = to_torch(root, len(input_shape) - 1)
+            x = torch.zeros(1, *input_shape)
+        model.eval()
+        with torch.no_grad():
+            model(x)  # materialise the lazy modules
+        shapes: dict[str, tuple[int, ...]] = {}
+
+        def hook(name: str) -> Any:
+            def record(_module: Any, _inputs: Any, output: Any) -> None:
+                shapes[name] = tuple(output.shape[1:])
+
+            return record
+
+        for name, module in model.named_modules():
+            if name:
+                module.register_forward_hook(hook(name))
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = model(x)
+        return {
+            "output": tuple(out.shape[1:]),
+            "shapes": shapes,
+            "params": sum(p.numel() for p in model.parameters()),
+            "macs": counter.get_total_flops() // 2,
+        }
+
+    def torch_numbers(model: Any, input_shape: tuple[int, ...]) -> dict[str, Any]:
+        """Real forward on the CPU: output shape, per-module output shapes, parameters, FlopCounterMode MACs."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        model.eval()
+        shapes: dict[str, tuple[int, ...]] = {}
+        handles = []
+        for name, module in model.named_modules():
+            if name:
+                handles.append(
+                    module.register_forward_hook(
+                        lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:]))
+                    )
+                )
+        x = torch.zeros(1, *input_shape)
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = model(x)
+        for h in handles:
+            h.remove()
+        return {
+            "output": tuple(out.shape[1:]),
+            "shapes": shapes,
+            "params": sum(p.numel() for p in model.parameters()),
+            "macs": counter.get_total_flops() // 2,
+        }
+
+    return types.SimpleNamespace(
+        torch=torch, nn=nn, to_torch=to_torch, run_torch=run_torch, torch_numbers=torch_numbers, Module=Module
+    )
+
+
+@pytest.fixture(scope="session")
+def torch_tools() -> types.SimpleNamespace:
+    """torch plus helpers; skips the test when torch is not installed."""
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+    return _build_tools()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let test modules import sibling test modules (the ONNX tests reuse the PyTorch models)."""
+    import sys
+    from pathlib import Path
+
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.append(here)
