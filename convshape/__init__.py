@@ -5,70 +5,82 @@
 75
 >>> convshape.kernel_count(64, 256, groups=4)
 4096
+
+The public names are loaded on first use, so ``import convshape`` costs almost nothing and
+never imports a framework.
 """
 
-from convshape import zoo
-from convshape.adapters import from_keras, from_onnx, from_torch
-from convshape.arithmetic import (
-    conv_output_shape,
-    conv_output_size,
-    conv_transpose_output_shape,
-    conv_transpose_output_size,
-    pool_output_shape,
-    pool_output_size,
-    same_padding,
-    uncovered_inputs,
-)
-from convshape.containers import (
-    Add,
-    Cat,
-    Concat,
-    Graph,
-    Multiply,
-    Node,
-    Residual,
-    Sequential,
-)
-from convshape.counting import (
-    conv_macs,
-    conv_params,
-    conv_transpose_macs,
-    kernel_count,
-    linear_macs,
-    linear_params,
-    weight_shape,
-)
-from convshape.errors import (
-    ConvShapeError,
-    ParameterError,
-    ShapeError,
-    SpecError,
-    UnsupportedLayerError,
-)
-from convshape.explain import explain
-from convshape.layers import (
-    Activation,
-    AdaptiveAvgPool,
-    AdaptiveMaxPool,
-    AvgPool,
-    BatchNorm,
-    Conv,
-    ConvTranspose,
-    Dropout,
-    Flatten,
-    Identity,
-    Layer,
-    Linear,
-    MaxPool,
-    Pad,
-    Upsample,
-)
-from convshape.receptive import ReceptiveField
-from convshape.solve import InputSizes, Solution, input_sizes, solve
-from convshape.specio import dumps, from_dict, load, loads, to_dict
-from convshape.tracing import Report, Row, check, trace
-from convshape.translate import PaddingTranslation, padding_for
-from convshape.verification import Verification, verify
+from __future__ import annotations
+
+import importlib
+
+# typing costs several milliseconds to import; type checkers treat this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from convshape import zoo
+    from convshape.adapters import from_keras, from_onnx, from_torch
+    from convshape.arithmetic import (
+        conv_output_shape,
+        conv_output_size,
+        conv_transpose_output_shape,
+        conv_transpose_output_size,
+        pool_output_shape,
+        pool_output_size,
+        same_padding,
+        uncovered_inputs,
+    )
+    from convshape.containers import (
+        Add,
+        Cat,
+        Concat,
+        Graph,
+        Multiply,
+        Node,
+        Residual,
+        Sequential,
+    )
+    from convshape.counting import (
+        conv_macs,
+        conv_params,
+        conv_transpose_macs,
+        kernel_count,
+        linear_macs,
+        linear_params,
+        weight_shape,
+    )
+    from convshape.errors import (
+        ConvShapeError,
+        ParameterError,
+        ShapeError,
+        SpecError,
+        UnsupportedLayerError,
+    )
+    from convshape.explanation import explain
+    from convshape.inverse import InputSizes, Solution, input_sizes, solve
+    from convshape.layers import (
+        Activation,
+        AdaptiveAvgPool,
+        AdaptiveMaxPool,
+        AvgPool,
+        BatchNorm,
+        Conv,
+        ConvTranspose,
+        Dropout,
+        Flatten,
+        Identity,
+        Layer,
+        Linear,
+        MaxPool,
+        Pad,
+        Upsample,
+    )
+    from convshape.receptive import ReceptiveField
+    from convshape.specio import dumps, from_dict, load, loads, to_dict
+    from convshape.tracing import Report, Row, check, trace
+    from convshape.translate import PaddingTranslation, padding_for
+    from convshape.verification import Verification, verify
 
 __version__ = "0.1.0"
 
@@ -140,3 +152,91 @@ __all__ = [
     "weight_shape",
     "zoo",
 ]
+
+
+#: public name -> the module that defines it (loaded on first access)
+_LAZY = {
+    "Activation": "convshape.layers",
+    "AdaptiveAvgPool": "convshape.layers",
+    "AdaptiveMaxPool": "convshape.layers",
+    "Add": "convshape.containers",
+    "AvgPool": "convshape.layers",
+    "BatchNorm": "convshape.layers",
+    "Cat": "convshape.containers",
+    "Concat": "convshape.containers",
+    "Conv": "convshape.layers",
+    "ConvShapeError": "convshape.errors",
+    "ConvTranspose": "convshape.layers",
+    "Dropout": "convshape.layers",
+    "Flatten": "convshape.layers",
+    "Graph": "convshape.containers",
+    "Identity": "convshape.layers",
+    "InputSizes": "convshape.inverse",
+    "Layer": "convshape.layers",
+    "Linear": "convshape.layers",
+    "MaxPool": "convshape.layers",
+    "Multiply": "convshape.containers",
+    "Node": "convshape.containers",
+    "Pad": "convshape.layers",
+    "PaddingTranslation": "convshape.translate",
+    "ParameterError": "convshape.errors",
+    "ReceptiveField": "convshape.receptive",
+    "Report": "convshape.tracing",
+    "Residual": "convshape.containers",
+    "Row": "convshape.tracing",
+    "Sequential": "convshape.containers",
+    "ShapeError": "convshape.errors",
+    "Solution": "convshape.inverse",
+    "SpecError": "convshape.errors",
+    "UnsupportedLayerError": "convshape.errors",
+    "Upsample": "convshape.layers",
+    "Verification": "convshape.verification",
+    "check": "convshape.tracing",
+    "conv_macs": "convshape.counting",
+    "conv_output_shape": "convshape.arithmetic",
+    "conv_output_size": "convshape.arithmetic",
+    "conv_params": "convshape.counting",
+    "conv_transpose_macs": "convshape.counting",
+    "conv_transpose_output_shape": "convshape.arithmetic",
+    "conv_transpose_output_size": "convshape.arithmetic",
+    "dumps": "convshape.specio",
+    "explain": "convshape.explanation",
+    "from_dict": "convshape.specio",
+    "from_keras": "convshape.adapters",
+    "from_onnx": "convshape.adapters",
+    "from_torch": "convshape.adapters",
+    "input_sizes": "convshape.inverse",
+    "kernel_count": "convshape.counting",
+    "linear_macs": "convshape.counting",
+    "linear_params": "convshape.counting",
+    "load": "convshape.specio",
+    "loads": "convshape.specio",
+    "padding_for": "convshape.translate",
+    "pool_output_shape": "convshape.arithmetic",
+    "pool_output_size": "convshape.arithmetic",
+    "same_padding": "convshape.arithmetic",
+    "solve": "convshape.inverse",
+    "to_dict": "convshape.specio",
+    "trace": "convshape.tracing",
+    "uncovered_inputs": "convshape.arithmetic",
+    "verify": "convshape.verification",
+    "weight_shape": "convshape.counting",
+    "zoo": "convshape.zoo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'convshape' has no attribute {name!r}")
+    value = (
+        importlib.import_module(module)
+        if module == "convshape." + name
+        else getattr(importlib.import_module(module), name)
+    )
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -31,8 +31,7 @@ Padding is an int (both sides), a ``(before, after)`` pair, or one of the string
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, NamedTuple, Union
 
 from convshape.errors import (
     ParameterError,
@@ -63,13 +62,13 @@ PADDING_MODES = ("valid", "same", "same_lower", "causal")
 _ALIASES = {"same_upper": "same"}
 
 
-@dataclass(frozen=True, slots=True)
-class AxisWindow:
+class AxisWindow(NamedTuple):
     """Everything about one axis of one window layer, resolved to ints.
 
     ``before``/``after`` are the zeros added on each side (for a transposed
     convolution: removed from each side of the full output).  ``mode`` is the
-    padding string the user gave, or ``None`` for explicit padding.
+    padding string the user gave, or ``None`` for explicit padding.  A named tuple:
+    the tracer makes one per axis per window layer.
     """
 
     kind: Kind
@@ -163,8 +162,7 @@ def same_padding(
     return (big, small) if lower else (small, big)
 
 
-@dataclass(frozen=True, slots=True)
-class AxisParams:
+class AxisParams(NamedTuple):
     """The hyper-parameters of one axis, validated: everything but the input size."""
 
     kind: Kind

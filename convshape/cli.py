@@ -17,14 +17,13 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from convshape import zoo
-from convshape.arithmetic import Kind, count_uncovered, resolve_axis
 from convshape.errors import ConvShapeError, SpecError
-from convshape.explain import window_line
-from convshape.layers import Layer
-from convshape.render import render_html, render_markdown, render_text
-from convshape.solve import input_sizes, solve
-from convshape.specio import load
-from convshape.tracing import check, trace
+
+# Each command imports what it needs when it runs, so a cold `convshape summary` stays fast.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from convshape.arithmetic import Kind
+    from convshape.layers import Layer
 
 __all__ = ["main"]
 
@@ -127,6 +126,8 @@ def _resolve_spec(spec: str, given: tuple[int, ...] | None) -> tuple[Layer, tupl
         build, default = zoo.NETWORKS[spec]
         return build(), given or default
     if spec.lower().endswith((".json", ".toml")) or "/" in spec or "\\" in spec:
+        from convshape.specio import load
+
         network, shape = load(spec)
         chosen = given or shape
         if chosen is None:
@@ -136,6 +137,9 @@ def _resolve_spec(spec: str, given: tuple[int, ...] | None) -> tuple[Layer, tupl
 
 
 def _cmd_size(args: argparse.Namespace, out: TextIO) -> int:
+    from convshape.arithmetic import count_uncovered, resolve_axis
+    from convshape.explanation import window_line
+
     if args.output_padding and not args.transpose:
         raise UsageError("--output-padding goes with --transpose")
     if args.ceil and not args.pool:
@@ -152,6 +156,9 @@ def _cmd_size(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
+    from convshape.render import render_html, render_markdown, render_text
+    from convshape.tracing import trace
+
     network, shape = _resolve_spec(args.spec, args.input)
     try:
         report = trace(network, shape)
@@ -177,11 +184,15 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _print_sizes(network: Layer, shape: tuple[int, ...], out: TextIO) -> None:
+    from convshape.inverse import input_sizes
+
     for axis in range(len(shape) - 1):
         print(input_sizes(network, shape, axis, limit=max(512, 2 * shape[axis + 1])), file=out)
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from convshape.tracing import check
+
     network, shape = _resolve_spec(args.spec, args.input)
     problems = check(network, shape)
     for problem in problems:
@@ -196,6 +207,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
+    from convshape.inverse import solve
+
     found = solve(
         args.in_size,
         args.out_size,
@@ -219,6 +232,8 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_zoo(out: TextIO) -> int:
+    from convshape.tracing import trace
+
     for name, (build, shape) in zoo.NETWORKS.items():
         report = trace(build(), shape)
         print(
@@ -230,6 +245,9 @@ def _cmd_zoo(out: TextIO) -> int:
 
 
 def _cmd_default(out: TextIO) -> int:
+    from convshape.render import render_text
+    from convshape.tracing import trace
+
     build, shape = zoo.NETWORKS["seed"]
     report = trace(build(), shape)
     print(render_text(report), file=out)

@@ -22,14 +22,15 @@ ReceptiveField(size=7, stride=4, padding=3)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["ReceptiveField"]
 
 
-@dataclass(frozen=True, slots=True)
-class ReceptiveField:
+class ReceptiveField(NamedTuple):
     """The receptive field of a feature map on one axis (size, effective stride, effective padding).
+
+    An immutable named tuple (cheap to create: the tracer makes one per axis per row).
 
     >>> ReceptiveField().then(11, 4, 2)     # torchvision AlexNet's first convolution
     ReceptiveField(size=11, stride=4, padding=2)

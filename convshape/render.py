@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from convshape.layers import fmt_shape
 from convshape.receptive import ReceptiveField
-from convshape.svg import render_svg
 
 if TYPE_CHECKING:
     from convshape.tracing import Report, Row
@@ -98,6 +97,8 @@ def render_text(report: Report) -> str:
 
 def render_html(report: Report) -> str:
     """An HTML view for notebooks: the SVG picture, then the table (every value escaped)."""
+    from convshape.svg import render_svg
+
     header, body = _table(report)
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in header)

@@ -13,9 +13,11 @@ Data flows one way: layer specs -> :func:`trace` -> :class:`Report` -> renderers
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+import gc
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from convshape.arithmetic import AxisWindow
 from convshape.containers import (
@@ -38,8 +40,7 @@ __all__ = ["Report", "Row", "check", "trace"]
 Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One line of a report: a leaf layer, or the merge point of a Residual or Concat.
 
     Attributes:
@@ -169,7 +170,7 @@ class Report:
         >>> print(trace(zoo.seed(), (1, 83, 83)).explain().splitlines()[12])
           kernels: 256 output maps x 16 input maps each (groups=4) = 4,096 kernels of 9x9
         """
-        from convshape.explain import explain_report
+        from convshape.explanation import explain_report
 
         return explain_report(self)
 
@@ -303,40 +304,26 @@ class _Tracer:
 
     def _leaf(self, layer: Layer, path: str, state: State) -> State:
         shape, rf = state
-        effect: Effect = layer._trace(shape) if shape is not None else Effect(None, rf=None)
-        if effect.problems:
-            self._fail(path, layer, effect.problems)
-        out = effect.output
-        step = effect.rf
-        new_rf: Fields
-        if step == "keep":
-            new_rf = rf
-        elif step is None or rf is None:
-            new_rf = None
-        else:
-            new_rf = tuple(
-                None if (r is None or s is None) else r.then(*s) for r, s in zip(rf, step, strict=True)
-            )
-        if out is not None and len(out) < 2:
-            new_rf = None
-        elif out is not None:
-            self.last_spatial_rf = new_rf
-        self.rows.append(
-            Row(
-                path,
-                layer,
-                shape,
-                out,
-                effect.params,
-                effect.kernels,
-                effect.macs,
-                new_rf,
-                effect.uncovered,
-                effect.windows,
-                tuple(effect.notes),
-            )
-        )
-        return out, new_rf
+        key = (layer, shape, rf)
+        try:
+            template, problems = _ROWS[key]
+        except KeyError:
+            effect = _effect(layer, shape)
+            template, problems = _row_template(layer, shape, rf, effect), effect.problems
+            if len(_ROWS) >= _CACHE_LIMIT:
+                _ROWS.clear()
+            _ROWS[key] = (template, problems)
+        except TypeError:  # an unhashable value slipped into a spec: compute without caching
+            effect = layer._trace(shape) if shape is not None else Effect(None, rf=None)
+            template, problems = _row_template(layer, shape, rf, effect), effect.problems
+        if problems:
+            self._fail(path, layer, problems)
+        row = tuple.__new__(Row, (path, *template[1:]))
+        out = row.output_shape
+        if out is not None and len(out) >= 2:
+            self.last_spatial_rf = row.receptive_field
+        self.rows.append(row)
+        return out, row.receptive_field
 
     def _residual(self, node: Residual, path: str, state: State) -> Frame:
         body = yield (node.body, f"{path}.body", state)
@@ -375,6 +362,75 @@ class _Tracer:
         return shape, fields
 
 
+#: What a leaf does to a shape depends only on the (immutable, hashable) spec and the shape,
+#: so it is computed once: networks repeat layers (a ResNet stage's blocks), validation code
+#: traces the same network again, and input_sizes() scans sizes.  Cached values are never
+#: mutated; a row template (keyed also by the incoming receptive field) gets its path on use.
+_EFFECTS: dict[tuple[Layer, Shape], Effect] = {}
+_ROWS: dict[tuple[Layer, Shape | None, Fields], tuple[Row, list[ConvShapeError]]] = {}
+_CACHE_LIMIT = 20_000
+
+
+def _row_template(layer: Layer, shape: Shape | None, rf: Fields, effect: Effect) -> Row:
+    out = effect.output
+    step = effect.rf
+    new_rf: Fields
+    if step == "keep":
+        new_rf = rf
+    elif step is None or rf is None:
+        new_rf = None
+    else:
+        new_rf = tuple(
+            None if (r is None or s is None) else r.then(*s) for r, s in zip(rf, step, strict=True)
+        )
+    if out is None or len(out) < 2:
+        new_rf = None if out is not None else new_rf
+    return Row(
+        "",
+        layer,
+        shape,
+        out,
+        effect.params,
+        effect.kernels,
+        effect.macs,
+        new_rf,
+        effect.uncovered,
+        effect.windows,
+        tuple(effect.notes),
+    )
+
+
+def _effect(layer: Layer, shape: Shape | None) -> Effect:
+    if shape is None:
+        return Effect(None, rf=None)
+    key = (layer, shape)
+    try:
+        return _EFFECTS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value slipped into a spec: compute without caching
+        return layer._trace(shape)
+    effect = layer._trace(shape)
+    if len(_EFFECTS) >= _CACHE_LIMIT:
+        _EFFECTS.clear()
+    _EFFECTS[key] = effect
+    return effect
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while tracing: a trace allocates many small objects and
+    makes no cycles, and in a process with a large heap (a framework loaded) each collection
+    would rescan it, making long networks slower per layer."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _prepare(network: object, input_shape: object) -> tuple[Layer, tuple[int, ...]]:
     return as_layer(network, "network"), _input_shape(input_shape)
 
@@ -403,7 +459,8 @@ def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Repor
     convshape.errors.ShapeError: layer 1 (MaxPool(80)), axis 0, kernel_size: the output size (75 + 0 + 0 - 80) // 80 + 1 = 0 is below 1; use a smaller window, or an input of at least 80
     """
     layer, shape = _prepare(network, input_shape)
-    return _Tracer(layer, shape, collect=False).run()
+    with _gc_paused():
+        return _Tracer(layer, shape, collect=False).run()
 
 
 def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[ConvShapeError]:
@@ -421,4 +478,5 @@ def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[
     layer 2 (MaxPool(8)), axis 1, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
     """
     layer, shape = _prepare(network, input_shape)
-    return list(_Tracer(layer, shape, collect=True).run().problems)
+    with _gc_paused():
+        return list(_Tracer(layer, shape, collect=True).run().problems)

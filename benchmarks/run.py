@@ -1,0 +1,219 @@
+"""convshape's benchmarks: speed and memory against the peers, measured in the same run.
+
+    python benchmarks/run.py            # everything (needs torch==2.13.0 and torchinfo for the peers)
+    python benchmarks/run.py --quick    # fewer repetitions
+
+Each figure is a median over repetitions; ratios compare numbers taken in this run on this
+machine.  Nothing here is asserted in the test suite: speed is measured, not tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+TARGETS = {
+    "meta": 300.0,  # trace at least 300x faster than PyTorch's meta-device forward
+    "torchinfo": 500.0,  # and 500x faster than torchinfo.summary
+    "cold_time": 20.0,  # `convshape summary resnet50` vs a torch + torchinfo script: 20x less wall time
+    "cold_memory": 20.0,  # and 20x less peak memory
+    "import_ms": 15.0,  # `import convshape` at most 15 ms on top of the bare interpreter
+}
+
+
+def median_time(fn: Callable[[], object], repeat: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def verdict(ratio: float, target: float) -> str:
+    return f"target >= {target:g}x: {'met' if ratio >= target else 'NOT met'}"
+
+
+def bench_trace(repeat: int) -> None:
+    import convshape as cs
+    from convshape import tracing
+
+    network = cs.zoo.resnet50()
+    shape = (3, 224, 224)
+
+    def cold() -> None:
+        tracing._EFFECTS.clear()
+        tracing._ROWS.clear()
+        cs.trace(network, shape)
+
+    ours_cold = median_time(cold, repeat)
+    ours_warm = median_time(lambda: cs.trace(network, shape), repeat * 3)
+    print("convshape trace, ResNet-50 (shapes, params, MACs, receptive fields):")
+    print(f"  cold caches     {ours_cold * 1e6:9.0f} us")
+    print(f"  warm caches     {ours_warm * 1e6:9.0f} us   (same spec traced again)")
+    try:
+        import torch
+        from torch_resnet50 import ResNet50
+    except ImportError:
+        print("  peers skipped: torch is not installed (pip install torch==2.13.0 torchinfo)")
+        return
+    with torch.device("meta"):
+        meta_model = ResNet50()
+    x = torch.zeros(1, *shape, device="meta")
+
+    def meta() -> None:
+        with torch.no_grad():
+            meta_model(x)
+
+    t_meta = median_time(meta, max(5, repeat // 4))
+    print(f"PyTorch meta-device forward  {t_meta * 1e6:9.0f} us")
+    print(
+        f"  ratio: {t_meta / ours_cold:7.1f}x (cold)  {t_meta / ours_warm:7.1f}x (warm)   {verdict(t_meta / ours_cold, TARGETS['meta'])}"
+    )
+    try:
+        import torchinfo
+    except ImportError:
+        print("torchinfo skipped: not installed (pip install torchinfo)")
+        return
+    cpu_model = ResNet50()
+
+    def summary() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            torchinfo.summary(cpu_model, input_size=(1, *shape), verbose=0)
+
+    t_info = median_time(summary, max(3, repeat // 10))
+    print(f"torchinfo.summary            {t_info * 1e6:9.0f} us")
+    print(
+        f"  ratio: {t_info / ours_cold:7.1f}x (cold)  {t_info / ours_warm:7.1f}x (warm)   {verdict(t_info / ours_cold, TARGETS['torchinfo'])}"
+    )
+
+
+def run_process(argv: list[str]) -> tuple[float, float]:
+    """Wall time (s) and peak resident memory (MiB) of a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"{argv} exited with status {status}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def bench_cold(repeat: int) -> None:
+    exe = sys.executable
+    ours = [exe, "-m", "convshape", "summary", "resnet50"]
+    runs = [run_process(ours) for _ in range(repeat)]
+    wall, mem = statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+    print("cold process: `convshape summary resnet50`")
+    print(f"  {wall * 1e3:8.1f} ms wall, {mem:7.1f} MiB peak")
+    script = (
+        f"import sys; sys.path.insert(0, {str(HERE)!r}); import torch, torchinfo; "
+        "from torch_resnet50 import ResNet50; torchinfo.summary(ResNet50(), input_size=(1, 3, 224, 224))"
+    )
+    try:
+        peer = [run_process([exe, "-c", script]) for _ in range(max(2, repeat // 2))]
+    except RuntimeError:
+        print("  peer skipped: torch and torchinfo are needed")
+        return
+    p_wall, p_mem = statistics.median(r[0] for r in peer), max(r[1] for r in peer)
+    print("cold process: python script importing torch + torchinfo, summary of ResNet-50")
+    print(f"  {p_wall * 1e3:8.1f} ms wall, {p_mem:7.1f} MiB peak")
+    print(
+        f"  ratio: {p_wall / wall:6.1f}x time ({verdict(p_wall / wall, TARGETS['cold_time'])}), "
+        f"{p_mem / mem:6.1f}x memory ({verdict(p_mem / mem, TARGETS['cold_memory'])})"
+    )
+
+
+def bench_import(repeat: int) -> None:
+    exe = sys.executable
+    bare = statistics.median(run_process([exe, "-c", "pass"])[0] for _ in range(repeat))
+    ours = statistics.median(run_process([exe, "-c", "import convshape"])[0] for _ in range(repeat))
+    first = statistics.median(
+        run_process([exe, "-c", "import convshape as cs; cs.trace(cs.zoo.seed(), (1, 83, 83))"])[0]
+        for _ in range(repeat)
+    )
+    loaded = subprocess.run(
+        [exe, "-c", "import sys, convshape; print(sorted(m for m in ('torch', 'onnx', 'keras', 'numpy', "
+                    "'tensorflow', 'jax') if m in sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    extra = (ours - bare) * 1e3
+    print("import convshape (median wall of fresh interpreters)")
+    print(
+        f"  bare interpreter {bare * 1e3:6.1f} ms; import convshape {ours * 1e3:6.1f} ms: +{extra:.1f} ms "
+        f"(target <= {TARGETS['import_ms']:g} ms: {'met' if extra <= TARGETS['import_ms'] else 'NOT met'})"
+    )
+    print(
+        f"  import + first trace of the seed network: +{(first - bare) * 1e3:.1f} ms; frameworks loaded: {loaded}"
+    )
+
+
+def bench_scaling(quick: bool) -> None:
+    import convshape as cs
+    from convshape import tracing
+
+    print("scaling (cold caches, per layer)")
+    sizes = (10, 100, 1_000, 10_000)
+    for n in sizes:
+        chain = cs.Sequential(*[cs.Conv(4, 3, padding=1, name=f"c{i}") for i in range(n)])
+
+        def run_chain(chain: cs.Sequential = chain) -> None:
+            tracing._EFFECTS.clear()
+            tracing._ROWS.clear()
+            cs.trace(chain, (4, 8, 8))
+
+        t = median_time(run_chain, 3 if quick or n >= 1000 else 10)
+        print(f"  chain of {n:>6,} convolutions: {t * 1e3:9.2f} ms  ({t / n * 1e6:6.2f} us per layer)")
+    for depth in (10, 100, 1_000, 10_000):
+        nested: cs.Layer = cs.Conv(4, 3, padding=1)
+        for _ in range(depth):
+            nested = cs.Sequential(nested)
+        t = median_time(lambda nested=nested: cs.trace(nested, (4, 8, 8)), 3)
+        print(
+            f"  nesting depth {depth:>6,}:               {t * 1e3:9.2f} ms  ({t / depth * 1e6:6.2f} us per level)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    repeat = 5 if args.quick else 21
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+    try:
+        import torch
+
+        print(f"torch {torch.__version__}")
+    except ImportError:
+        print("torch not installed: the peer measurements are skipped")
+    print()
+    bench_trace(repeat * 5)
+    print()
+    bench_cold(max(3, repeat // 3))
+    print()
+    bench_import(repeat)
+    print()
+    bench_scaling(args.quick)
+
+
+if __name__ == "__main__":
+    main()
