@@ -71,6 +71,7 @@ def bench_trace(repeat: int) -> None:
     except ImportError:
         print("  peers skipped: torch is not installed (pip install torch==2.13.0 torchinfo)")
         return
+    print(f"torch {torch.__version__}")
     with torch.device("meta"):
         meta_model = ResNet50()
     x = torch.zeros(1, *shape, device="meta")
@@ -199,20 +200,16 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}"
     )
-    try:
-        import torch
-
-        print(f"torch {torch.__version__}")
-    except ImportError:
-        print("torch not installed: the peer measurements are skipped")
     print()
-    bench_trace(repeat * 5)
-    print()
+    # Child processes first: a child's peak memory counts the parent's image it was forked
+    # from, so the parent must not have imported torch yet.
     bench_cold(max(3, repeat // 3))
     print()
     bench_import(repeat)
     print()
     bench_scaling(args.quick)
+    print()
+    bench_trace(repeat * 5)
 
 
 if __name__ == "__main__":

@@ -428,19 +428,57 @@ def uncovered_inputs(
 
 
 def count_uncovered(axis: AxisWindow) -> int:
-    """Input positions no window of a resolved (non-transposed) axis touches."""
+    """Input positions no window of a resolved (non-transposed) axis touches.
+
+    Exact for any size: windows are intervals (dilation 1) or, per residue of the stride,
+    runs of equally spaced taps, so no position-by-position scan is needed.
+    """
     size, k, s, d, pl, o = axis.size, axis.kernel, axis.stride, axis.dilation, axis.before, axis.output
-    if d == 1 and s <= k and pl < k:
-        # Windows overlap or touch: the covered part is one run starting at 0.
-        return max(0, size - ((o - 1) * s - pl + k))
-    covered = bytearray(size)
+    if d == 1 or k == 1:
+        return size - _covered_by_intervals(size, k, s, pl, o)
+    # Dilated taps: group the taps by their position modulo the stride; within one residue,
+    # tap t covers the lattice points m (position r + m * s) from m0(t) to m0(t) + o - 1.
+    runs: dict[int, list[tuple[int, int]]] = {}
     for tap in range(k):
         start = tap * d - pl
-        first = -(start // s) if start < 0 else 0  # the first window whose tap lands at >= 0
-        last = min(o - 1, (size - 1 - start) // s)
-        if first <= last:
-            covered[start + first * s : start + last * s + 1 : s] = b"\x01" * (last - first + 1)
-    return size - sum(covered)
+        r = start % s
+        m0 = (start - r) // s
+        runs.setdefault(r, []).append((m0, m0 + o - 1))
+    covered = 0
+    for r, spans in runs.items():
+        top = (size - 1 - r) // s  # the last lattice point inside the input
+        if top < 0:
+            continue
+        spans.sort()
+        end = -1  # lattice points 0..end are already counted
+        for lo, hi in spans:
+            lo, hi = max(lo, end + 1, 0), min(hi, top)
+            if lo <= hi:
+                covered += hi - lo + 1
+                end = hi
+    return size - covered
+
+
+def _covered_by_intervals(size: int, k: int, s: int, pl: int, o: int) -> int:
+    """Input positions covered by windows [j*s - pl, j*s - pl + k - 1], j = 0..o-1 (dilation 1)."""
+
+    def clipped(j: int) -> int:
+        lo, hi = j * s - pl, j * s - pl + k - 1
+        return max(0, min(hi, size - 1) - max(lo, 0) + 1)
+
+    if s <= k:  # windows overlap or touch: one run
+        lo, hi = -pl, (o - 1) * s - pl + k - 1
+        return max(0, min(hi, size - 1) - max(lo, 0) + 1)
+    # disjoint windows: those fully inside count k each; at most a few are clipped
+    first_full = -(-pl // s)  # first window starting at >= 0
+    last_full = (size - k + pl) // s  # last window ending at <= size - 1
+    first_full, last_full = max(first_full, 0), min(last_full, o - 1)
+    if first_full > last_full:  # no window fully inside: only a handful can touch the input
+        return sum(clipped(j) for j in range(max(0, first_full - 1), min(o, first_full + 2)))
+    total = (last_full - first_full + 1) * k
+    total += sum(clipped(j) for j in range(max(0, first_full - 2), first_full))
+    total += sum(clipped(j) for j in range(last_full + 1, min(o, last_full + 3)))
+    return total
 
 
 # ---------------------------------------------------------------------------

@@ -833,9 +833,10 @@ class Upsample(Layer):
                 checked = [check_number(f"scale_factor[{i}]", v) for i, v in enumerate(values)]
             except TypeError as err:
                 raise TypeError(f"Upsample: {err}") from None
-            if not checked or any(v <= 0 for v in checked):
+            if not checked or any(not 0 < v < float("inf") for v in checked):
                 raise ParameterError(
-                    f"scale_factor must be positive, got {self.scale_factor!r}", where="Upsample"
+                    f"scale_factor must be a positive finite number, got {self.scale_factor!r}",
+                    where="Upsample",
                 )
             if isinstance(self.scale_factor, Sequence):
                 _set(self, "scale_factor", tuple(self.scale_factor))

@@ -321,9 +321,7 @@ def from_dict(document: object) -> tuple[Sequential, tuple[int, ...] | None]:
         raise SpecError(f"a network document must be a table with 'layers', got {type_name(document)}")
     for key in document:
         if key not in ("name", "input", "layers"):
-            raise SpecError(
-                f"unknown top-level key {key!r}; use 'name', 'input' and 'layers'", where=str(key)
-            )
+            raise SpecError(f"unknown top-level key {key!r}; use 'name', 'input' and 'layers'")
     name = document.get("name")
     if name is not None and not isinstance(name, str):
         raise SpecError(f"must be a string, got {type_name(name)} {name!r}", where="name")

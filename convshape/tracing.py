@@ -203,7 +203,20 @@ def _input_shape(input_shape: object) -> tuple[int, ...]:
 
 
 State = tuple[Union[Shape, None], Fields]
-Request = tuple[Layer, str, State]
+#: A path as a linked list (parent, segment), joined into "4.body.0" only for rows: building
+#: strings level by level would make deep nesting quadratic.
+PathNode = Union[tuple[Any, str], None]
+Request = tuple[Layer, PathNode, State]
+
+
+def _join(path: PathNode) -> str:
+    parts: list[str] = []
+    while path is not None:
+        path, segment = path
+        parts.append(segment)
+    return ".".join(reversed(parts))
+
+
 Frame = Generator[Request, State, State]
 
 
@@ -226,7 +239,7 @@ class _Tracer:
         self.last_spatial_rf = rf
         state: State = (self.input_shape, rf)
         root = self.network if isinstance(self.network, (Sequential, Graph)) else Sequential(self.network)
-        stack: list[Frame] = [self._container(root, "", state)]
+        stack: list[Frame] = [self._container(root, None, state)]
         send: State | None = None
         while stack:
             try:
@@ -256,8 +269,8 @@ class _Tracer:
             outputs,
         )
 
-    def _fail(self, path: str, layer: Layer, problems: list[ConvShapeError]) -> None:
-        where = location(path, layer)
+    def _fail(self, path: PathNode, layer: Layer, problems: list[ConvShapeError]) -> None:
+        where = location(_join(path), layer)
         located = [p.located(where) for p in problems]
         if not self.collect:
             err = located[0]
@@ -265,7 +278,7 @@ class _Tracer:
             raise err
         self.problems.extend(located)
 
-    def _container(self, node: Layer, path: str, state: State) -> Frame:
+    def _container(self, node: Layer, path: PathNode, state: State) -> Frame:
         if isinstance(node, Sequential):
             return self._sequential(node, path, state)
         if isinstance(node, Residual):
@@ -275,11 +288,10 @@ class _Tracer:
         assert isinstance(node, Concat)
         return self._concat(node, path, state)
 
-    def _graph(self, node: Graph, path: str, state: State) -> Frame:
-        prefix = f"{path}." if path else ""
+    def _graph(self, node: Graph, path: PathNode, state: State) -> Frame:
         env: dict[str, State] = {node.input: state}
         for step in node.nodes:
-            where = f"{prefix}{step.name}"
+            where = (path, step.name)
             if isinstance(step.op, MERGES):
                 states = [env[name] for name in step.inputs]
                 env[step.name] = self._merge_node(step.op, where, states)
@@ -289,20 +301,19 @@ class _Tracer:
             self.outputs = {name: env[name][0] for name in node.outputs}
         return env[node.outputs[0]]
 
-    def _merge_node(self, op: Layer, path: str, states: list[State]) -> State:
+    def _merge_node(self, op: Layer, path: PathNode, states: list[State]) -> State:
         effect = op._merge([s[0] for s in states])  # type: ignore[attr-defined]
         fields, notes = merge([s[1] for s in states])
         if effect.problems:
             self._fail(path, op, effect.problems)
         return self._merge_row(op, path, states[0], effect.output, fields, notes, [])
 
-    def _sequential(self, node: Sequential, path: str, state: State) -> Frame:
-        prefix = f"{path}." if path else ""
+    def _sequential(self, node: Sequential, path: PathNode, state: State) -> Frame:
         for i, child in enumerate(node.layers):
-            state = yield (child, f"{prefix}{i}", state)
+            state = yield (child, (path, str(i)), state)
         return state
 
-    def _leaf(self, layer: Layer, path: str, state: State) -> State:
+    def _leaf(self, layer: Layer, path: PathNode, state: State) -> State:
         shape, rf = state
         key = (layer, shape, rf)
         try:
@@ -318,25 +329,25 @@ class _Tracer:
             template, problems = _row_template(layer, shape, rf, effect), effect.problems
         if problems:
             self._fail(path, layer, problems)
-        row = tuple.__new__(Row, (path, *template[1:]))
+        row = tuple.__new__(Row, (_join(path), *template[1:]))
         out = row.output_shape
         if out is not None and len(out) >= 2:
             self.last_spatial_rf = row.receptive_field
         self.rows.append(row)
         return out, row.receptive_field
 
-    def _residual(self, node: Residual, path: str, state: State) -> Frame:
-        body = yield (node.body, f"{path}.body", state)
-        short = state if node.shortcut is None else (yield (node.shortcut, f"{path}.shortcut", state))
+    def _residual(self, node: Residual, path: PathNode, state: State) -> Frame:
+        body = yield (node.body, (path, "body"), state)
+        short = state if node.shortcut is None else (yield (node.shortcut, (path, "shortcut"), state))
         problems: list[ConvShapeError] = []
         shape = equal_shapes(body[0], short[0], problems)
         fields, notes = merge([body[1], short[1]])
         return self._merge_row(node, path, state, shape, fields, notes, problems)
 
-    def _concat(self, node: Concat, path: str, state: State) -> Frame:
+    def _concat(self, node: Concat, path: PathNode, state: State) -> Frame:
         outs: list[State] = []
         for i, branch in enumerate(node.branches):
-            outs.append((yield (branch, f"{path}.branches.{i}", state)))
+            outs.append((yield (branch, ((path, "branches"), str(i)), state)))
         problems: list[ConvShapeError] = []
         shape = concatenate([o[0] for o in outs], 0, problems)
         fields, notes = merge([o[1] for o in outs])
@@ -345,7 +356,7 @@ class _Tracer:
     def _merge_row(
         self,
         node: Layer,
-        path: str,
+        path: PathNode,
         state: State,
         shape: Shape | None,
         fields: Fields,
@@ -358,7 +369,7 @@ class _Tracer:
             fields = None
         elif shape is not None:
             self.last_spatial_rf = fields
-        self.rows.append(Row(path, node, state[0], shape, receptive_field=fields, notes=tuple(notes)))
+        self.rows.append(Row(_join(path), node, state[0], shape, receptive_field=fields, notes=tuple(notes)))
         return shape, fields
 
 

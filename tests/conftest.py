@@ -31,6 +31,15 @@ def _build_tools() -> types.SimpleNamespace:
         def forward(self, x: Any) -> Any:
             return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
 
+    class StrictAdd(Add):
+        """A residual addition that refuses to broadcast, as convshape's Residual does."""
+
+        def forward(self, x: Any) -> Any:
+            a, b = self.body(x), (x if self.shortcut is None else self.shortcut(x))
+            if a.shape != b.shape:
+                raise ValueError(f"residual shapes differ: {tuple(a.shape)} vs {tuple(b.shape)}")
+            return a + b
+
     class Cat(Module):  # type: ignore[misc]
         def __init__(self, branches: list[Any]) -> None:
             super().__init__()
@@ -47,21 +56,21 @@ def _build_tools() -> types.SimpleNamespace:
         def forward(self, x: Any) -> Any:
             return nn.functional.pad(x, self.flat)
 
-    def to_torch(layer: cs.Layer, ndim: int) -> tuple[Any, int]:
+    def to_torch(layer: cs.Layer, ndim: int, strict: bool = False) -> tuple[Any, int]:
         """A PyTorch module doing what *layer* describes, for inputs with *ndim* spatial axes."""
         d = max(ndim, 1)
         if isinstance(layer, cs.Sequential):
             mods = []
             for child in layer.layers:
-                mod, ndim = to_torch(child, ndim)
+                mod, ndim = to_torch(child, ndim, strict)
                 mods.append(mod)
             return nn.Sequential(*mods), ndim
         if isinstance(layer, cs.Residual):
-            body, _ = to_torch(layer.body, ndim)
-            short = None if layer.shortcut is None else to_torch(layer.shortcut, ndim)[0]
-            return Add(body, short), ndim
+            body, _ = to_torch(layer.body, ndim, strict)
+            short = None if layer.shortcut is None else to_torch(layer.shortcut, ndim, strict)[0]
+            return (StrictAdd if strict else Add)(body, short), ndim
         if isinstance(layer, cs.Concat):
-            return Cat([to_torch(b, ndim)[0] for b in layer.branches]), ndim
+            return Cat([to_torch(b, ndim, strict)[0] for b in layer.branches]), ndim
         if isinstance(layer, cs.Conv):
             cls = getattr(nn, f"LazyConv{d}d")
             return cls(
@@ -173,6 +182,25 @@ def torch_tools() -> types.SimpleNamespace:
     """torch plus helpers; skips the test when torch is not installed."""
     pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
     return _build_tools()
+
+
+def _hypothesis_profiles() -> None:
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:
+        return
+    quiet = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+    settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=quiet)
+    # CONVSHAPE_LONG=1: the long run CI does. Every property draws 2,000 examples; the agreement
+    # with PyTorch and the spec-loader fuzzing draw 100,000 each (see LONG_EXAMPLES below).
+    settings.register_profile("long", max_examples=2_000, deadline=None, suppress_health_check=quiet)
+    settings.load_profile("long" if os.environ.get("CONVSHAPE_LONG") == "1" else "default")
+
+
+_hypothesis_profiles()
+
+#: examples for the properties that must see at least 100,000 cases in the long run
+LONG_EXAMPLES = 100_000 if os.environ.get("CONVSHAPE_LONG") == "1" else 60
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -131,7 +131,10 @@ def test_hyper_parameters_after_the_first_are_keyword_only() -> None:
             lambda: Upsample(), ParameterError, "give exactly one of scale_factor and size", id="up"
         ),
         pytest.param(
-            lambda: Upsample(scale_factor=0), ParameterError, "scale_factor must be positive", id="up0"
+            lambda: Upsample(scale_factor=0),
+            ParameterError,
+            "scale_factor must be a positive finite number",
+            id="up0",
         ),
         pytest.param(
             lambda: AdaptiveAvgPool(0), ParameterError, "output_size must be an integer >= 1", id="ada0"

@@ -64,7 +64,7 @@ def test_load_reads_json_and_toml_files(tmp_path: Path) -> None:
     ("document", "message"),
     [
         pytest.param([], "a network document must be a table with 'layers', got list", id="not-a-table"),
-        pytest.param({"layers": [], "extra": 1}, "extra: unknown top-level key 'extra'", id="top-key"),
+        pytest.param({"layers": [], "extra": 1}, "unknown top-level key 'extra'", id="top-key"),
         pytest.param({}, "a network document needs 'layers'", id="no-layers"),
         pytest.param({"input": [3, 0], "layers": []}, "input: must be a list of positive ints", id="input"),
         pytest.param({"layers": {}}, "layers: must be a list of layers, got dict", id="layers-dict"),
