@@ -23,18 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, type_name
-from convshape.layers import Effect, Layer, Shape, fmt_shape
+from convshape.layers import Effect, Layer, Shape, _check_name, _set, fmt_shape
 
 __all__ = ["Add", "Cat", "Concat", "Graph", "Multiply", "Node", "Residual", "Sequential", "as_layer"]
-
-
-def _set(obj: object, name: str, value: object) -> None:
-    object.__setattr__(obj, name, value)
-
-
-def _check_name(obj: object, name: object) -> None:
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"{type(obj).__name__}: name must be a str or None, got {type_name(name)} {name!r}")
 
 
 def as_layer(item: object, where: str) -> Layer:
@@ -265,8 +256,22 @@ def concatenate(shapes: list[Shape | None], axis: int, problems: list[ConvShapeE
     return tuple(out)
 
 
+class _Elementwise(_Merge):
+    """Add and Multiply: inputs broadcast against each other."""
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        _check_name(self, self.name)
+
+    def _merge(self, shapes: list[Shape]) -> Effect:
+        effect = Effect(None)
+        effect.output = broadcast_shapes(list(shapes), effect.problems)
+        return effect
+
+
 @dataclass(frozen=True, slots=True)
-class Add(_Merge):
+class Add(_Elementwise):
     """Element-wise sum of any number of inputs, with PyTorch's broadcasting (sizes equal or 1).
 
     >>> from convshape import Conv, trace
@@ -277,17 +282,9 @@ class Add(_Merge):
 
     name: str | None = None
 
-    def __post_init__(self) -> None:
-        _check_name(self, self.name)
-
-    def _merge(self, shapes: list[Shape]) -> Effect:
-        effect = Effect(None)
-        effect.output = broadcast_shapes(list(shapes), effect.problems)
-        return effect
-
 
 @dataclass(frozen=True, slots=True)
-class Multiply(_Merge):
+class Multiply(_Elementwise):
     """Element-wise product of any number of inputs, broadcasting like :class:`Add` (e.g. attention gates).
 
     >>> from convshape import AdaptiveAvgPool, Conv, trace
@@ -297,14 +294,6 @@ class Multiply(_Merge):
     """
 
     name: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_name(self, self.name)
-
-    def _merge(self, shapes: list[Shape]) -> Effect:
-        effect = Effect(None)
-        effect.output = broadcast_shapes(list(shapes), effect.problems)
-        return effect
 
 
 @dataclass(frozen=True, slots=True)

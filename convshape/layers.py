@@ -249,7 +249,7 @@ class _WindowMixin(Layer):
         return result
 
 
-def _channels(layer: Conv | ConvTranspose, cin: int | None, effect: Effect) -> bool:
+def _channels(layer: _ConvMixin, cin: int | None, effect: Effect) -> bool:
     """Check the incoming channels against in_channels and groups; True if counts can be made."""
     if cin is None:
         return False
@@ -306,8 +306,46 @@ def _check_conv_common(layer: Conv | ConvTranspose) -> None:
     _set(layer, "padding", _padding_spec(layer.padding))
 
 
+class _ConvMixin(_WindowMixin):
+    """Shared trace of Conv and ConvTranspose: channels, windows, kernels, parameters, MACs."""
+
+    __slots__ = ()
+    out_channels: int
+    kernel_size: IntOrTuple
+    groups: int
+    bias: bool
+    in_channels: int | None
+
+    def _trace(self, shape: Shape) -> Effect:
+        effect = Effect(None)
+        problem = _needs_spatial(self, shape)
+        if problem:
+            effect.problems.append(problem)
+            return effect
+        cin = shape[0]
+        countable = _channels(self, cin, effect)
+        windows = self._windows(shape, effect)
+        if windows is None:
+            return effect
+        out_spatial = tuple(None if w is None else w.output for w in windows)
+        effect.output = (self.out_channels, *out_spatial)
+        if countable and cin is not None:
+            taps = prod(_per_axis(self.kernel_size, len(windows)))
+            effect.kernels = self.out_channels * (cin // self.groups)
+            effect.params = effect.kernels * taps + (self.out_channels if self.bias else 0)
+            # a convolution works per output position, a transposed one per input position
+            positions = shape[1:] if self._window_kind == "transpose" else out_spatial
+            if None not in positions:
+                effect.macs = effect.kernels * taps * prod(v for v in positions if v is not None)
+        return effect
+
+
+def _per_axis(value: IntOrTuple, ndim: int) -> tuple[int, ...]:
+    return (value,) * ndim if isinstance(value, int) else tuple(value)
+
+
 @dataclass(frozen=True, slots=True)
-class Conv(_WindowMixin):
+class Conv(_ConvMixin):
     """A convolution (PyTorch ``Conv1d/2d/3d``), any number of spatial axes.
 
     Args:
@@ -348,35 +386,9 @@ class Conv(_WindowMixin):
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         return self.kernel_size, self.stride, self.padding, self.dilation, 0, False
 
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect(None)
-        problem = _needs_spatial(self, shape)
-        if problem:
-            effect.problems.append(problem)
-            return effect
-        cin = shape[0]
-        countable = _channels(self, cin, effect)
-        windows = self._windows(shape, effect)
-        if windows is None:
-            effect.output = None
-            return effect
-        out_spatial = tuple(None if w is None else w.output for w in windows)
-        effect.output = (self.out_channels, *out_spatial)
-        if countable and cin is not None:
-            k = _per_axis(self.kernel_size, len(windows))
-            effect.kernels = self.out_channels * (cin // self.groups)
-            effect.params = effect.kernels * prod(k) + (self.out_channels if self.bias else 0)
-            if None not in out_spatial:
-                effect.macs = effect.kernels * prod(k) * prod(v for v in out_spatial if v is not None)
-        return effect
-
-
-def _per_axis(value: IntOrTuple, ndim: int) -> tuple[int, ...]:
-    return (value,) * ndim if isinstance(value, int) else tuple(value)
-
 
 @dataclass(frozen=True, slots=True)
-class ConvTranspose(_WindowMixin):
+class ConvTranspose(_ConvMixin):
     """A transposed convolution (PyTorch ``ConvTranspose1d/2d/3d``).
 
     ``padding`` is, as in PyTorch, the padding of the convolution this layer transposes: it
@@ -410,28 +422,6 @@ class ConvTranspose(_WindowMixin):
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         return self.kernel_size, self.stride, self.padding, self.dilation, self.output_padding, False
-
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect(None)
-        problem = _needs_spatial(self, shape)
-        if problem:
-            effect.problems.append(problem)
-            return effect
-        cin = shape[0]
-        countable = _channels(self, cin, effect)
-        windows = self._windows(shape, effect)
-        if windows is None:
-            return effect
-        out_spatial = tuple(None if w is None else w.output for w in windows)
-        effect.output = (self.out_channels, *out_spatial)
-        if countable and cin is not None:
-            k = prod(_per_axis(self.kernel_size, len(windows)))
-            effect.kernels = cin * (self.out_channels // self.groups)
-            effect.params = effect.kernels * k + (self.out_channels if self.bias else 0)
-            in_spatial = shape[1:]
-            if None not in in_spatial:
-                effect.macs = effect.kernels * k * prod(v for v in in_spatial if v is not None)
-        return effect
 
 
 def _check_pool(layer: MaxPool | AvgPool) -> None:
