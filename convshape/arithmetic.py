@@ -31,6 +31,7 @@ Padding is an int (both sides), a ``(before, after)`` pair, or one of the string
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import gcd
 from typing import Literal, NamedTuple, Union
 
 from convshape.errors import (
@@ -424,38 +425,44 @@ def uncovered_inputs(
     if stride is None:
         stride = kernel_size
     kind: Kind = "pool" if ceil_mode else "conv"
-    return count_uncovered(resolve_axis(kind, size, kernel_size, stride, padding, dilation, 0, ceil_mode))
+    count = count_uncovered(resolve_axis(kind, size, kernel_size, stride, padding, dilation, 0, ceil_mode))
+    if count is None:
+        raise ParameterError(
+            f"too many dilated taps to count exactly (kernel_size {kernel_size}, stride {stride}, dilation {dilation})"
+        )
+    return count
 
 
-def count_uncovered(axis: AxisWindow) -> int:
+#: beyond this many tap residues (a dilated kernel and a stride both in the millions) the
+#: uncovered count is not computed
+MAX_RESIDUES = 1_000_000
+
+
+def count_uncovered(axis: AxisWindow) -> int | None:
     """Input positions no window of a resolved (non-transposed) axis touches.
 
-    Exact for any size: windows are intervals (dilation 1) or, per residue of the stride,
-    runs of equally spaced taps, so no position-by-position scan is needed.
+    Exact for any size without a position-by-position scan: windows are intervals (dilation 1);
+    dilated taps, grouped by their position modulo the stride, form equally spaced runs.
+    ``None`` only for absurd sizes (over a million tap residues to consider).
     """
     size, k, s, d, pl, o = axis.size, axis.kernel, axis.stride, axis.dilation, axis.before, axis.output
     if d == 1 or k == 1:
         return size - _covered_by_intervals(size, k, s, pl, o)
-    # Dilated taps: group the taps by their position modulo the stride; within one residue,
-    # tap t covers the lattice points m (position r + m * s) from m0(t) to m0(t) + o - 1.
-    runs: dict[int, list[tuple[int, int]]] = {}
-    for tap in range(k):
-        start = tap * d - pl
-        r = start % s
-        m0 = (start - r) // s
-        runs.setdefault(r, []).append((m0, m0 + o - 1))
+    # Taps t and t + period land on the same residue modulo s, one step of d // g further on.
+    g = gcd(d, s)
+    period, step = s // g, d // g
+    classes = min(k, period)
+    if classes > MAX_RESIDUES:
+        return None
     covered = 0
-    for r, spans in runs.items():
+    for first in range(classes):
+        start = first * d - pl
+        r = start % s  # positions r + m * s; tap first + j * period covers m0 + j * step ...
+        m0 = (start - r) // s  # ... up to m0 + j * step + o - 1
+        taps = (k - 1 - first) // period + 1
         top = (size - 1 - r) // s  # the last lattice point inside the input
-        if top < 0:
-            continue
-        spans.sort()
-        end = -1  # lattice points 0..end are already counted
-        for lo, hi in spans:
-            lo, hi = max(lo, end + 1, 0), min(hi, top)
-            if lo <= hi:
-                covered += hi - lo + 1
-                end = hi
+        if top >= 0:
+            covered += _covered_by_intervals(top + 1, o, step, -m0, taps)
     return size - covered
 
 

@@ -35,7 +35,7 @@ class Solution:
     padding: int | tuple[int, int]
     dilation: int = 1
     output_padding: int = 0
-    uncovered: int = 0
+    uncovered: int | None = 0
 
     def __str__(self) -> str:
         text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
@@ -89,41 +89,59 @@ def solve(
         ("max_dilation", max_dilation),
     ):
         check_int(name, bound, 1)
+    if padding is not None:
+        check_int("padding", padding, 0)
     found: list[Solution] = []
     for d in _range("dilation", dilation, 1, max_dilation):
         for k in _range("kernel_size", kernel_size, 1, max_kernel):
-            extent = d * (k - 1) + 1
             for s in _range("stride", stride, 1, max_stride):
-                pads = _range("padding", padding, 0, max(extent - 1, 0))
-                symmetric = [_try(transpose, in_size, k, s, p, d, out_size) for p in pads]
-                hits = [h for h in symmetric if h is not None]
-                if not hits and padding is None:
-                    pairs = [(b, b + 1) for b in range(0, max(extent - 1, 0))]
-                    hits = [h for h in (_try(transpose, in_size, k, s, p, d, out_size) for p in pairs) if h]
-                found += hits
+                found += _solutions(in_size, out_size, k, s, d, padding, transpose)
     found.sort(key=_rank)
     return found
 
 
-def _try(
-    transpose: bool, size: int, k: int, s: int, p: int | tuple[int, int], d: int, out: int
-) -> Solution | None:
+#: the most padding totals examined for one (kernel, stride, dilation); beyond it the
+#: fixed values are absurd (a kernel or stride of billions) and the caller is told so
+MAX_CANDIDATES = 100_000
+
+
+def _solutions(
+    size: int, out: int, k: int, s: int, d: int, padding: int | None, transpose: bool
+) -> list[Solution]:
+    """Every padding (and output padding) that maps size to out for one (kernel, stride, dilation).
+
+    The total padding P is solved for instead of searched: a convolution needs
+    (size + P - extent) // s + 1 == out, a transposed one (size - 1) * s + extent + op - P == out.
+    Each side's padding stays below the kernel extent.
+    """
+    extent = d * (k - 1) + 1
     if transpose:
-        for op in range(max(s, d)):
-            try:
-                up = resolve_axis("transpose", size, k, s, p, d, op)
-            except ConvShapeError:
-                return None
-            if up.output == out:
-                return Solution(k, s, p, d, op)
-        return None
-    try:
-        w: AxisWindow = resolve_axis("conv", size, k, s, p, d)
-    except ConvShapeError:
-        return None
-    if w.output != out:
-        return None
-    return Solution(k, s, p, d, 0, count_uncovered(w))
+        base = (size - 1) * s + extent - out  # P = base + op, 0 <= op < max(s, d)
+        low, high = max(base, 0), min(base + max(s, d) - 1, 2 * (extent - 1))
+    else:
+        base = (out - 1) * s + extent - size  # base <= P <= base + s - 1
+        low, high = max(base, 0), min(base + s - 1, 2 * (extent - 1))
+    if padding is not None:
+        low, high = max(low, 2 * padding), min(high, 2 * padding)
+    if high - low >= MAX_CANDIDATES:
+        raise ParameterError(
+            f"kernel_size {k} with stride {s} leaves {high - low + 1:,} padding totals to examine; "
+            "fix the padding as well, or use smaller values"
+        )
+    symmetric: list[Solution] = []
+    asymmetric: list[Solution] = []
+    for total in range(low, high + 1):
+        pad: int | tuple[int, int] = total // 2 if total % 2 == 0 else (total // 2, total // 2 + 1)
+        op = total - base if transpose else 0
+        try:
+            w: AxisWindow = resolve_axis("transpose" if transpose else "conv", size, k, s, pad, d, op)
+        except ConvShapeError:
+            continue
+        if w.output != out:
+            continue
+        found = Solution(k, s, pad, d, op, 0 if transpose else count_uncovered(w))
+        (symmetric if isinstance(pad, int) else asymmetric).append(found)
+    return symmetric or (asymmetric if padding is None else [])
 
 
 def _rank(sol: Solution) -> tuple[int, ...]:
@@ -132,7 +150,7 @@ def _rank(sol: Solution) -> tuple[int, ...]:
     asymmetric = 0 if isinstance(sol.padding, int) else 1
     return (
         sol.dilation != 1,
-        sol.uncovered > 0,
+        (sol.uncovered or 0) > 0,
         pad > (extent - 1) // 2,
         asymmetric,
         sol.kernel_size % 2 == 0 and sol.kernel_size != sol.stride,
