@@ -13,18 +13,9 @@ from collections.abc import Sequence
 from convshape.errors import ConvShapeError
 from convshape.layers import Layer, fmt_shape
 from convshape.render import render_text
-from convshape.tracing import Report, check, trace
+from convshape.tracing import check, trace
 
 __all__ = ["assert_output_shape", "assert_valid"]
-
-
-def _table_until(report: Report, last_path: str | None) -> str:
-    rows = report.rows
-    if last_path is not None:
-        cut = next((i for i, r in enumerate(rows) if r.path == last_path), len(rows) - 1)
-        rows = rows[: cut + 1]
-    shown = Report(report.network, report.input_shape, rows, report.output_shape, report.receptive_field)
-    return render_text(shown)
 
 
 def assert_valid(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> None:
@@ -75,5 +66,5 @@ def assert_output_shape(
     if len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=True)):
         return
     raise AssertionError(
-        f"output shape {fmt_shape(got)} != expected {fmt_shape(want)}\n{_table_until(report, None)}"
+        f"output shape {fmt_shape(got)} != expected {fmt_shape(want)}\n{render_text(report)}"
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from convshape.containers import Sequential
 from convshape.layers import Layer
 
 __all__ = ["from_keras", "from_onnx", "from_torch"]
@@ -65,7 +64,3 @@ def from_keras(model: Any) -> Layer:
     from convshape.adapters._keras import convert
 
     return convert(model)
-
-
-def _sequential(layers: list[Layer], name: str | None = None) -> Sequential:
-    return Sequential(*layers, name=name)
