@@ -56,8 +56,7 @@ def bench_trace(repeat: int) -> None:
     shape = (3, 224, 224)
 
     def cold() -> None:
-        tracing._EFFECTS.clear()
-        tracing._ROWS.clear()
+        tracing._clear_caches()
         cs.trace(network, shape)
 
     ours_cold = median_time(cold, repeat)
@@ -173,8 +172,7 @@ def bench_scaling(quick: bool) -> None:
         chain = cs.Sequential(*[cs.Conv(4, 3, padding=1, name=f"c{i}") for i in range(n)])
 
         def run_chain(chain: cs.Sequential = chain) -> None:
-            tracing._EFFECTS.clear()
-            tracing._ROWS.clear()
+            tracing._clear_caches()
             cs.trace(chain, (4, 8, 8))
 
         t = median_time(run_chain, 3 if quick or n >= 1000 else 10)

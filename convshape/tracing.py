@@ -206,7 +206,6 @@ State = tuple[Union[Shape, None], Fields]
 #: A path as a linked list (parent, segment), joined into "4.body.0" only for rows: building
 #: strings level by level would make deep nesting quadratic.
 PathNode = Union[tuple[Any, str], None]
-Request = tuple[Layer, PathNode, State]
 
 
 def _join(path: PathNode) -> str:
@@ -217,198 +216,128 @@ def _join(path: PathNode) -> str:
     return ".".join(reversed(parts))
 
 
-Frame = Generator[Request, State, State]
+# ---------------------------------------------------------------------------
+# A network is compiled once into a flat plan; tracing runs the plan on an input.
+#
+# Compiling walks the containers (with its own stack: no recursion limit) and emits one step
+# per leaf layer and per merge point, in report order.  Each step reads values of earlier
+# steps by index and produces one value, a (shape, receptive fields) pair; value 0 is the
+# input.  Running a plan is one loop, with no tree walking and no path building.  A step
+# remembers its outcome (row, output value, problems) for the inputs it has seen, and what a
+# leaf does to a shape is cached per (spec, shape) across networks: specs are immutable and
+# hashable, and networks repeat layers (a ResNet stage's blocks).
+
+_LEAF, _RESIDUAL, _CONCAT, _MERGE = 0, 1, 2, 3
+#: (row, output value, problems, whether the output has spatial axes); never mutated once cached
+Outcome = tuple[Row, State, list[ConvShapeError], bool]
+#: (code, layer, path, indices of the values it reads, its memo of outcomes)
+Step = tuple[int, Layer, PathNode, tuple[int, ...], dict[Any, Outcome]]
+Request = tuple[Layer, PathNode, int]
+Frame = Generator[Request, int, int]
+#: a step forgets its outcomes past this many distinct inputs (input_sizes() scans many sizes)
+_MEMO_LIMIT = 64
 
 
-class _Tracer:
-    """Walks a network without recursion, so depth is limited only by memory."""
+class _Plan(NamedTuple):
+    steps: tuple[Step, ...]
+    result: int  # index of the network's output value
+    outputs: tuple[tuple[str, int], ...] | None  # a root Graph's named outputs
 
-    def __init__(self, network: Layer, input_shape: tuple[int, ...], collect: bool) -> None:
-        self.network = network
-        self.input_shape = input_shape
-        self.collect = collect
-        self.rows: list[Row] = []
-        self.problems: list[ConvShapeError] = []
-        self.last_spatial_rf: Fields = None
-        self.root_graph = network if isinstance(network, Graph) else None
-        self.outputs: dict[str, Shape | None] | None = None
 
-    def run(self) -> Report:
-        ndim = len(self.input_shape) - 1
-        rf: Fields = tuple(ReceptiveField() for _ in range(ndim)) if ndim else None
-        self.last_spatial_rf = rf
-        state: State = (self.input_shape, rf)
-        root = self.network if isinstance(self.network, (Sequential, Graph)) else Sequential(self.network)
-        stack: list[Frame] = [self._container(root, None, state)]
-        send: State | None = None
-        while stack:
-            try:
-                request = stack[-1].send(send) if send is not None else next(stack[-1])
-            except StopIteration as stop:
-                stack.pop()
-                send = stop.value
-                continue
-            child, path, child_state = request
+def _compile(network: Layer) -> _Plan:
+    steps: list[Step] = []
+    outputs: tuple[tuple[str, int], ...] | None = None
+    root = network if isinstance(network, (Sequential, Graph)) else Sequential(network)
+
+    def emit(code: int, layer: Layer, path: PathNode, sources: tuple[int, ...]) -> int:
+        steps.append((code, layer, path, sources, {}))
+        return len(steps)
+
+    def sequential(node: Sequential, path: PathNode, src: int) -> Frame:
+        for i, child in enumerate(node.layers):
+            where = (path, str(i))
             if isinstance(child, CONTAINERS):
-                stack.append(self._container(child, path, child_state))
-                send = None
+                src = yield (child, where, src)
             else:
-                send = self._leaf(child, path, child_state)
-        assert send is not None
-        return self._report(send[0])
+                src = emit(_LEAF, child, where, (src,))
+        return src
 
-    def _report(self, output: Shape | None) -> Report:
-        outputs = self.outputs if self.outputs is not None else {"output": output}
-        return Report(
-            self.network,
-            self.input_shape,
-            tuple(self.rows),
-            output,
-            self.last_spatial_rf,
-            tuple(self.problems),
-            outputs,
-        )
+    def residual(node: Residual, path: PathNode, src: int) -> Frame:
+        body = yield (node.body, (path, "body"), src)
+        short = src if node.shortcut is None else (yield (node.shortcut, (path, "shortcut"), src))
+        return emit(_RESIDUAL, node, path, (src, body, short))
 
-    def _fail(self, path: PathNode, layer: Layer, problems: list[ConvShapeError]) -> None:
-        where = location(_join(path), layer)
-        located = [p.located(where) for p in problems]
-        if not self.collect:
-            err = located[0]
-            err.report = self._report(None)  # type: ignore[attr-defined]
-            raise err
-        self.problems.extend(located)
+    def concat(node: Concat, path: PathNode, src: int) -> Frame:
+        outs = [src]
+        for i, branch in enumerate(node.branches):
+            outs.append((yield (branch, ((path, "branches"), str(i)), src)))
+        return emit(_CONCAT, node, path, tuple(outs))
 
-    def _container(self, node: Layer, path: PathNode, state: State) -> Frame:
-        if isinstance(node, Sequential):
-            return self._sequential(node, path, state)
-        if isinstance(node, Residual):
-            return self._residual(node, path, state)
-        if isinstance(node, Graph):
-            return self._graph(node, path, state)
-        assert isinstance(node, Concat)
-        return self._concat(node, path, state)
-
-    def _graph(self, node: Graph, path: PathNode, state: State) -> Frame:
-        env: dict[str, State] = {node.input: state}
+    def graph(node: Graph, path: PathNode, src: int) -> Frame:
+        nonlocal outputs
+        env = {node.input: src}
         for step in node.nodes:
             where = (path, step.name)
             if isinstance(step.op, MERGES):
-                states = [env[name] for name in step.inputs]
-                env[step.name] = self._merge_node(step.op, where, states)
-            else:
+                env[step.name] = emit(_MERGE, step.op, where, tuple(env[name] for name in step.inputs))
+            elif isinstance(step.op, CONTAINERS):
                 env[step.name] = yield (step.op, where, env[step.inputs[0]])
-        if node is self.root_graph:
-            self.outputs = {name: env[name][0] for name in node.outputs}
+            else:
+                env[step.name] = emit(_LEAF, step.op, where, (env[step.inputs[0]],))
+        if node is root:
+            outputs = tuple((name, env[name]) for name in node.outputs)
         return env[node.outputs[0]]
 
-    def _merge_node(self, op: Layer, path: PathNode, states: list[State]) -> State:
-        effect = op._merge([s[0] for s in states])  # type: ignore[attr-defined]
-        fields, notes = merge([s[1] for s in states])
-        if effect.problems:
-            self._fail(path, op, effect.problems)
-        return self._merge_row(op, path, states[0], effect.output, fields, notes, [])
+    def frame(node: Layer, path: PathNode, src: int) -> Frame:
+        if isinstance(node, Sequential):
+            return sequential(node, path, src)
+        if isinstance(node, Residual):
+            return residual(node, path, src)
+        if isinstance(node, Graph):
+            return graph(node, path, src)
+        assert isinstance(node, Concat)
+        return concat(node, path, src)
 
-    def _sequential(self, node: Sequential, path: PathNode, state: State) -> Frame:
-        for i, child in enumerate(node.layers):
-            state = yield (child, (path, str(i)), state)
-        return state
-
-    def _leaf(self, layer: Layer, path: PathNode, state: State) -> State:
-        shape, rf = state
-        key = (layer, shape, rf)
+    stack: list[Frame] = [frame(root, None, 0)]
+    send: int | None = None
+    result = 0
+    while stack:
         try:
-            template, problems = _ROWS[key]
-        except KeyError:
-            effect = _effect(layer, shape)
-            template, problems = _row_template(layer, shape, rf, effect), effect.problems
-            if len(_ROWS) >= _CACHE_LIMIT:
-                _ROWS.clear()
-            _ROWS[key] = (template, problems)
-        except TypeError:  # an unhashable value slipped into a spec: compute without caching
-            effect = layer._trace(shape) if shape is not None else Effect(None, rf=None)
-            template, problems = _row_template(layer, shape, rf, effect), effect.problems
-        if problems:
-            self._fail(path, layer, problems)
-        row = tuple.__new__(Row, (_join(path), *template[1:]))
-        out = row.output_shape
-        if out is not None and len(out) >= 2:
-            self.last_spatial_rf = row.receptive_field
-        self.rows.append(row)
-        return out, row.receptive_field
-
-    def _residual(self, node: Residual, path: PathNode, state: State) -> Frame:
-        body = yield (node.body, (path, "body"), state)
-        short = state if node.shortcut is None else (yield (node.shortcut, (path, "shortcut"), state))
-        problems: list[ConvShapeError] = []
-        shape = equal_shapes(body[0], short[0], problems)
-        fields, notes = merge([body[1], short[1]])
-        return self._merge_row(node, path, state, shape, fields, notes, problems)
-
-    def _concat(self, node: Concat, path: PathNode, state: State) -> Frame:
-        outs: list[State] = []
-        for i, branch in enumerate(node.branches):
-            outs.append((yield (branch, ((path, "branches"), str(i)), state)))
-        problems: list[ConvShapeError] = []
-        shape = concatenate([o[0] for o in outs], 0, problems)
-        fields, notes = merge([o[1] for o in outs])
-        return self._merge_row(node, path, state, shape, fields, notes, problems)
-
-    def _merge_row(
-        self,
-        node: Layer,
-        path: PathNode,
-        state: State,
-        shape: Shape | None,
-        fields: Fields,
-        notes: list[str],
-        problems: list[ConvShapeError],
-    ) -> State:
-        if problems:
-            self._fail(path, node, problems)
-        if shape is not None and len(shape) < 2:
-            fields = None
-        elif shape is not None:
-            self.last_spatial_rf = fields
-        self.rows.append(Row(_join(path), node, state[0], shape, receptive_field=fields, notes=tuple(notes)))
-        return shape, fields
+            child, path, src = stack[-1].send(send) if send is not None else next(stack[-1])
+        except StopIteration as stop:
+            stack.pop()
+            send = result = stop.value
+            continue
+        stack.append(frame(child, path, src))
+        send = None
+    return _Plan(tuple(steps), result, outputs)
 
 
-#: What a leaf does to a shape depends only on the (immutable, hashable) spec and the shape,
-#: so it is computed once: networks repeat layers (a ResNet stage's blocks), validation code
-#: traces the same network again, and input_sizes() scans sizes.  Cached values are never
-#: mutated; a row template (keyed also by the incoming receptive field) gets its path on use.
+#: Compiled plans by network identity, holding the network so its id is not reused.
+_PLANS: dict[int, tuple[Layer, _Plan]] = {}
+_PLAN_LIMIT = 32
+
+
+def _plan(network: Layer) -> _Plan:
+    entry = _PLANS.get(id(network))
+    if entry is not None and entry[0] is network:
+        return entry[1]
+    plan = _compile(network)
+    if len(_PLANS) >= _PLAN_LIMIT:
+        _PLANS.clear()
+    _PLANS[id(network)] = (network, plan)
+    return plan
+
+
+#: What a leaf does to a shape, per (spec, shape): shared by every network using the spec.
 _EFFECTS: dict[tuple[Layer, Shape], Effect] = {}
-_ROWS: dict[tuple[Layer, Shape | None, Fields], tuple[Row, list[ConvShapeError]]] = {}
 _CACHE_LIMIT = 20_000
 
 
-def _row_template(layer: Layer, shape: Shape | None, rf: Fields, effect: Effect) -> Row:
-    out = effect.output
-    step = effect.rf
-    new_rf: Fields
-    if step == "keep":
-        new_rf = rf
-    elif step is None or rf is None:
-        new_rf = None
-    else:
-        new_rf = tuple(
-            None if (r is None or s is None) else r.then(*s) for r, s in zip(rf, step, strict=True)
-        )
-    if out is None or len(out) < 2:
-        new_rf = None if out is not None else new_rf
-    return Row(
-        "",
-        layer,
-        shape,
-        out,
-        effect.params,
-        effect.kernels,
-        effect.macs,
-        new_rf,
-        effect.uncovered,
-        effect.windows,
-        tuple(effect.notes),
-    )
+def _clear_caches() -> None:
+    """Forget every compiled plan and cached effect (benchmarks use it to time a first trace)."""
+    _PLANS.clear()
+    _EFFECTS.clear()
 
 
 def _effect(layer: Layer, shape: Shape | None) -> Effect:
@@ -426,6 +355,109 @@ def _effect(layer: Layer, shape: Shape | None) -> Effect:
         _EFFECTS.clear()
     _EFFECTS[key] = effect
     return effect
+
+
+def _leaf_outcome(layer: Layer, path: PathNode, state: State) -> Outcome:
+    shape, rf = state
+    effect = _effect(layer, shape)
+    out = effect.output
+    step = effect.rf
+    new_rf: Fields
+    if step == "keep":
+        new_rf = rf
+    elif step is None or rf is None:
+        new_rf = None
+    else:
+        new_rf = tuple(
+            None if (r is None or s is None) else r.then(*s) for r, s in zip(rf, step, strict=True)
+        )
+    spatial = out is not None and len(out) >= 2
+    if out is not None and not spatial:
+        new_rf = None
+    row = Row(
+        _join(path),
+        layer,
+        shape,
+        out,
+        effect.params,
+        effect.kernels,
+        effect.macs,
+        new_rf,
+        effect.uncovered,
+        effect.windows,
+        tuple(effect.notes),
+    )
+    return row, (out, new_rf), effect.problems, spatial
+
+
+def _merge_outcome(code: int, layer: Layer, path: PathNode, states: tuple[State, ...]) -> Outcome:
+    problems: list[ConvShapeError] = []
+    if code == _RESIDUAL:
+        assert isinstance(layer, Residual)
+        state, merged = states[0], states[1:]
+        shape = equal_shapes(merged[0][0], merged[1][0], problems)
+    elif code == _CONCAT:
+        state, merged = states[0], states[1:]
+        shape = concatenate([s[0] for s in merged], 0, problems)
+    else:
+        state, merged = states[0], states
+        effect = layer._merge([s[0] for s in merged])  # type: ignore[attr-defined]
+        shape, problems = effect.output, effect.problems
+    fields, notes = merge([s[1] for s in merged])
+    spatial = shape is not None and len(shape) >= 2
+    if shape is not None and not spatial:
+        fields = None
+    row = Row(_join(path), layer, state[0], shape, receptive_field=fields, notes=tuple(notes))
+    return row, (shape, fields), problems, spatial
+
+
+def _outcome(step: Step, key: Any) -> Outcome:
+    """A step's outcome for the value(s) *key* it reads, remembered for the next trace."""
+    code, layer, path, _, memo = step
+    outcome = _leaf_outcome(layer, path, key) if code == _LEAF else _merge_outcome(code, layer, path, key)
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = outcome
+    return outcome
+
+
+def _run(plan: _Plan, network: Layer, input_shape: tuple[int, ...], collect: bool) -> Report:
+    ndim = len(input_shape) - 1
+    rf: Fields = (ReceptiveField(),) * ndim if ndim else None
+    values: list[State] = [(input_shape, rf)]
+    rows: list[Row] = []
+    problems: list[ConvShapeError] = []
+    last_spatial = rf
+
+    def report(output: Shape | None) -> Report:
+        outputs = (
+            {name: values[i][0] for name, i in plan.outputs}
+            if plan.outputs is not None
+            else {"output": output}
+        )
+        return Report(network, input_shape, tuple(rows), output, last_spatial, tuple(problems), outputs)
+
+    for step in plan.steps:
+        memo = step[4]
+        key: Any = values[step[3][0]] if step[0] == _LEAF else tuple(values[i] for i in step[3])
+        try:
+            row, value, found, spatial = memo[key]
+        except KeyError:
+            row, value, found, spatial = _outcome(step, key)
+        if found:
+            where = location(row.path, row.layer)
+            located = [p.located(where) for p in found]
+            if not collect:
+                err = located[0]
+                err.report = report(None)  # type: ignore[attr-defined]
+                raise err
+            problems.extend(located)
+        if spatial:
+            last_spatial = value[1]
+        rows.append(row)
+        values.append(value)
+    output = values[plan.result][0]
+    return report(output)
 
 
 @contextmanager
@@ -471,7 +503,7 @@ def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Repor
     """
     layer, shape = _prepare(network, input_shape)
     with _gc_paused():
-        return _Tracer(layer, shape, collect=False).run()
+        return _run(_plan(layer), layer, shape, collect=False)
 
 
 def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[ConvShapeError]:
@@ -490,4 +522,4 @@ def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[
     """
     layer, shape = _prepare(network, input_shape)
     with _gc_paused():
-        return list(_Tracer(layer, shape, collect=True).run().problems)
+        return list(_run(_plan(layer), layer, shape, collect=True).problems)
