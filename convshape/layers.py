@@ -223,30 +223,70 @@ class _WindowMixin(Layer):
     def _windows(self, shape: Shape, effect: Effect) -> tuple[AxisWindow | None, ...] | None:
         """Resolve every spatial axis; problems go to *effect*; ``None`` if the rank does not fit."""
         ndim = len(shape) - 1
-        k, s, p, d, op, ceil = self._axis_args()
-        try:
-            params: tuple[AxisParams, ...] = axes_params(self._window_kind, ndim, k, s, p, d, op, ceil)
-        except ParameterError as err:
-            effect.problems.append(err)
+        params = self._params(ndim, effect)
+        if params is None:
             return None
         windows: list[AxisWindow | None] = []
+        uncovered: list[int | None] = []
+        conv_like = self._window_kind != "transpose"
+        previous: tuple[AxisParams, int] | None = None
         for axis, (size, axis_param) in enumerate(zip(shape[1:], params, strict=True)):
             if size is None:
                 windows.append(None)
+                uncovered.append(None)
+                continue
+            if previous == (axis_param, size):  # a square input and kernel: the same window again
+                windows.append(windows[-1])
+                uncovered.append(uncovered[-1])
                 continue
             try:
-                windows.append(apply_axis(axis_param, size))
+                window = apply_axis(axis_param, size)
             except ShapeError as err:
                 effect.problems.append(err.located(f"axis {axis}") if ndim > 1 else err)
                 windows.append(None)
+                uncovered.append(None)
+                previous = None
+                continue
+            windows.append(window)
+            uncovered.append(count_uncovered(window) if conv_like else None)
+            previous = (axis_param, size)
         result = tuple(windows)
         effect.windows = result
-        if self._window_kind == "transpose":
-            effect.rf = None
-        else:
+        if conv_like:
             effect.rf = tuple(None if w is None else (w.extent, w.stride, w.before) for w in result)
-            effect.uncovered = tuple(None if w is None else count_uncovered(w) for w in result)
+            effect.uncovered = tuple(uncovered)
+        else:
+            effect.rf = None
         return result
+
+    def _params(self, ndim: int, effect: Effect) -> tuple[AxisParams, ...] | None:
+        """The validated per-axis hyper-parameters for *ndim* axes (``None`` if the rank does not fit).
+
+        Cached by value: a spec's values were checked when it was built, so equal values
+        (ints, strings and tuples of them; never bools standing for ints) validate alike.
+        """
+        args = self._axis_args()
+        key = (self._window_kind, ndim, *args)
+        try:
+            return _AXES[key]
+        except KeyError:
+            cacheable = True
+        except TypeError:  # an unhashable value slipped into the spec
+            cacheable = False
+        try:
+            params = axes_params(self._window_kind, ndim, *args)
+        except ParameterError as err:
+            effect.problems.append(err)
+            return None
+        if cacheable:
+            if len(_AXES) >= 4096:
+                _AXES.clear()
+            _AXES[key] = params
+        return params
+
+
+#: Validated per-axis parameters by (kind, rank, values); see _WindowMixin._params.
+_AXES: dict[tuple[object, ...], tuple[AxisParams, ...]] = {}
 
 
 def _channels(layer: _ConvMixin, cin: int | None, effect: Effect) -> bool:

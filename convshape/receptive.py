@@ -26,6 +26,8 @@ from typing import NamedTuple
 
 __all__ = ["ReceptiveField"]
 
+_new = tuple.__new__
+
 
 class ReceptiveField(NamedTuple):
     """The receptive field of a feature map on one axis (size, effective stride, effective padding).
@@ -46,11 +48,8 @@ class ReceptiveField(NamedTuple):
         >>> ReceptiveField(3, 2, 1).then(3, 1, 1)
         ReceptiveField(size=7, stride=2, padding=3)
         """
-        return ReceptiveField(
-            self.size + (extent - 1) * self.stride,
-            self.stride * stride,
-            self.padding + before * self.stride,
-        )
+        size, step, padding = self
+        return _new(ReceptiveField, (size + (extent - 1) * step, step * stride, padding + before * step))
 
     def span(self, index: int = 0) -> tuple[int, int]:
         """The first and last input pixel (inclusive) that output feature ``index`` sees.
@@ -77,27 +76,46 @@ def merge(
     Returns the combined per-axis fields and notes on axes where the branches are misaligned
     (different effective strides, or fields whose centres differ).
     """
-    if any(f is None for f in fields) or not fields:
+    branches: list[tuple[ReceptiveField | None, ...]] = []
+    for f in fields:
+        if f is None:
+            return None, []
+        branches.append(f)
+    if not branches or any(len(f) != len(branches[0]) for f in branches):
         return None, []
-    per_branch = [f for f in fields if f is not None]
-    ndims = {len(f) for f in per_branch}
-    if len(ndims) != 1:
-        return None, []
+    ndim = len(branches[0])
     notes: list[str] = []
     combined: list[ReceptiveField | None] = []
-    for axis in range(ndims.pop()):
-        axis_fields = [f[axis] for f in per_branch]
-        if any(a is None for a in axis_fields):
-            combined.append(None)
+    for axis in range(ndim):
+        known: list[ReceptiveField] = []
+        for f in branches:
+            field = f[axis]
+            if field is None:
+                break
+            known.append(field)
+        else:
+            combined.append(_combine(axis, known, notes))
             continue
-        known = [a for a in axis_fields if a is not None]
-        largest = max(known, key=lambda a: a.size)
-        strides = sorted({a.stride for a in known})
-        centres = sorted({a.center_offset2 for a in known})
-        if len(strides) > 1:
-            notes.append(f"axis {axis}: branches have different effective strides {strides}")
-        elif len(centres) > 1:
-            shown = ", ".join(f"{c / 2:g}" for c in centres)
-            notes.append(f"axis {axis}: branch fields are centred at different input positions ({shown})")
-        combined.append(largest)
+        combined.append(None)
     return tuple(combined), notes
+
+
+def _combine(axis: int, known: list[ReceptiveField], notes: list[str]) -> ReceptiveField:
+    largest = known[0]
+    stride, centre = largest[1], largest.center_offset2
+    aligned = same_stride = True
+    for field in known[1:]:
+        if field[0] > largest[0]:
+            largest = field
+        if field[1] != stride:
+            same_stride = False
+        elif field.center_offset2 != centre:
+            aligned = False
+    if not same_stride:
+        notes.append(
+            f"axis {axis}: branches have different effective strides {sorted({a[1] for a in known})}"
+        )
+    elif not aligned:
+        shown = ", ".join(f"{c / 2:g}" for c in sorted({a.center_offset2 for a in known}))
+        notes.append(f"axis {axis}: branch fields are centred at different input positions ({shown})")
+    return largest

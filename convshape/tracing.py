@@ -203,15 +203,28 @@ def _input_shape(input_shape: object) -> tuple[int, ...]:
 
 
 State = tuple[Union[Shape, None], Fields]
-#: A path as a linked list (parent, segment), joined into "4.body.0" only for rows: building
-#: strings level by level would make deep nesting quadratic.
-PathNode = Union[tuple[Any, str], None]
+#: A path as a linked list (parent, segment, joined): "4.body.0" is kept whole while it is
+#: short, and beyond that joined only for rows; building long strings level by level would
+#: make deep nesting quadratic.
+PathNode = Union[tuple[Any, str, Union[str, None]], None]
+_SHORT_PATH = 200
+
+
+def _child(parent: PathNode, segment: str) -> PathNode:
+    if parent is None:
+        return (None, segment, segment)
+    prefix = parent[2]
+    joined = f"{prefix}.{segment}" if prefix is not None and len(prefix) < _SHORT_PATH else None
+    return (parent, segment, joined)
 
 
 def _join(path: PathNode) -> str:
     parts: list[str] = []
     while path is not None:
-        path, segment = path
+        path, segment, joined = path
+        if joined is not None:
+            parts.append(joined)
+            break
         parts.append(segment)
     return ".".join(reversed(parts))
 
@@ -254,30 +267,35 @@ def _compile(network: Layer) -> _Plan:
         return len(steps)
 
     def sequential(node: Sequential, path: PathNode, src: int) -> Frame:
+        prefix = "" if path is None else path[2]
+        dot = "." if prefix else ""
+        keep = prefix is not None and len(prefix) < _SHORT_PATH
         for i, child in enumerate(node.layers):
-            where = (path, str(i))
+            segment = str(i)
+            where = (path, segment, f"{prefix}{dot}{segment}" if keep else None)
             if isinstance(child, CONTAINERS):
                 src = yield (child, where, src)
             else:
-                src = emit(_LEAF, child, where, (src,))
+                steps.append((_LEAF, child, where, (src,), {}))
+                src = len(steps)
         return src
 
     def residual(node: Residual, path: PathNode, src: int) -> Frame:
-        body = yield (node.body, (path, "body"), src)
-        short = src if node.shortcut is None else (yield (node.shortcut, (path, "shortcut"), src))
+        body = yield (node.body, _child(path, "body"), src)
+        short = src if node.shortcut is None else (yield (node.shortcut, _child(path, "shortcut"), src))
         return emit(_RESIDUAL, node, path, (src, body, short))
 
     def concat(node: Concat, path: PathNode, src: int) -> Frame:
         outs = [src]
         for i, branch in enumerate(node.branches):
-            outs.append((yield (branch, ((path, "branches"), str(i)), src)))
+            outs.append((yield (branch, _child(_child(path, "branches"), str(i)), src)))
         return emit(_CONCAT, node, path, tuple(outs))
 
     def graph(node: Graph, path: PathNode, src: int) -> Frame:
         nonlocal outputs
         env = {node.input: src}
         for step in node.nodes:
-            where = (path, step.name)
+            where = _child(path, step.name)
             if isinstance(step.op, MERGES):
                 env[step.name] = emit(_MERGE, step.op, where, tuple(env[name] for name in step.inputs))
             elif isinstance(step.op, CONTAINERS):
@@ -335,9 +353,12 @@ _CACHE_LIMIT = 20_000
 
 
 def _clear_caches() -> None:
-    """Forget every compiled plan and cached effect (benchmarks use it to time a first trace)."""
+    """Forget every compiled plan, effect and validated parameter set (to time a first trace)."""
+    from convshape.layers import _AXES
+
     _PLANS.clear()
     _EFFECTS.clear()
+    _AXES.clear()
 
 
 def _effect(layer: Layer, shape: Shape | None) -> Effect:
@@ -357,6 +378,10 @@ def _effect(layer: Layer, shape: Shape | None) -> Effect:
     return effect
 
 
+_NO_MOVE = (1, 1, 0)
+_new = tuple.__new__
+
+
 def _leaf_outcome(layer: Layer, path: PathNode, state: State) -> Outcome:
     shape, rf = state
     effect = _effect(layer, shape)
@@ -368,24 +393,33 @@ def _leaf_outcome(layer: Layer, path: PathNode, state: State) -> Outcome:
     elif step is None or rf is None:
         new_rf = None
     else:
-        new_rf = tuple(
-            None if (r is None or s is None) else r.then(*s) for r, s in zip(rf, step, strict=True)
-        )
+        composed: list[ReceptiveField | None] = []
+        for r, s in zip(rf, step, strict=True):
+            if r is None or s is None:
+                composed.append(None)
+            elif s == _NO_MOVE:  # a 1x1 window at stride 1 without padding
+                composed.append(r)
+            else:
+                composed.append(r.then(*s))
+        new_rf = tuple(composed)
     spatial = out is not None and len(out) >= 2
     if out is not None and not spatial:
         new_rf = None
-    row = Row(
-        _join(path),
-        layer,
-        shape,
-        out,
-        effect.params,
-        effect.kernels,
-        effect.macs,
-        new_rf,
-        effect.uncovered,
-        effect.windows,
-        tuple(effect.notes),
+    row = _new(
+        Row,
+        (
+            _join(path),
+            layer,
+            shape,
+            out,
+            effect.params,
+            effect.kernels,
+            effect.macs,
+            new_rf,
+            effect.uncovered,
+            effect.windows,
+            tuple(effect.notes),
+        ),
     )
     return row, (out, new_rf), effect.problems, spatial
 
@@ -407,7 +441,7 @@ def _merge_outcome(code: int, layer: Layer, path: PathNode, states: tuple[State,
     spatial = shape is not None and len(shape) >= 2
     if shape is not None and not spatial:
         fields = None
-    row = Row(_join(path), layer, state[0], shape, receptive_field=fields, notes=tuple(notes))
+    row = _new(Row, (_join(path), layer, state[0], shape, 0, 0, 0, fields, (), (), tuple(notes)))
     return row, (shape, fields), problems, spatial
 
 

@@ -138,6 +138,27 @@ def test_check_agrees_with_trace_and_totals_add_up(layers: list[Any], shape: tup
     assert report.total_kernels == sum(r.kernels for r in report.rows)
 
 
+@given(layers=networks, shapes=st.lists(input_shapes, min_size=1, max_size=4))
+def test_remembered_outcomes_never_change_a_report(
+    layers: list[Any], shapes: list[tuple[int, int, int]]
+) -> None:
+    """A network traced again (its compiled plan and per-step outcomes reused, in any order of
+    inputs, failing ones included) reports exactly what a trace from empty caches reports."""
+    from convshape import tracing
+
+    network = build(layers)
+    if network is None:
+        return
+    seen = [tracing._run(tracing._plan(network), network, shape, collect=True) for shape in shapes]
+    for shape, report in zip(shapes, seen, strict=True):
+        tracing._clear_caches()
+        fresh = tracing._run(tracing._compile(network), network, shape, collect=True)
+        assert report.rows == fresh.rows
+        assert report.outputs == fresh.outputs
+        assert report.receptive_field == fresh.receptive_field
+        assert [str(p) for p in report.problems] == [str(p) for p in fresh.problems]
+
+
 @given(layers=networks, shape=st.one_of(st.none(), input_shapes))
 def test_spec_files_round_trip(layers: list[Any], shape: tuple[int, ...] | None) -> None:
     """Any network survives dumps/loads unchanged, in JSON and TOML."""
