@@ -334,6 +334,9 @@ def _compile(network: Layer) -> _Plan:
 #: Compiled plans by network identity, holding the network so its id is not reused.
 _PLANS: dict[int, tuple[Layer, _Plan]] = {}
 _PLAN_LIMIT = 32
+#: Outcomes remembered by all kept plans together (about half a KiB each) before they are dropped.
+_REMEMBER_LIMIT = 100_000
+_remembered = 0
 
 
 def _plan(network: Layer) -> _Plan:
@@ -356,9 +359,11 @@ def _clear_caches() -> None:
     """Forget every compiled plan, effect and validated parameter set (to time a first trace)."""
     from convshape.layers import _AXES
 
+    global _remembered
     _PLANS.clear()
     _EFFECTS.clear()
     _AXES.clear()
+    _remembered = 0
 
 
 def _effect(layer: Layer, shape: Shape | None) -> Effect:
@@ -449,6 +454,11 @@ def _outcome(step: Step, key: Any) -> Outcome:
     """A step's outcome for the value(s) *key* it reads, remembered for the next trace."""
     code, layer, path, _, memo = step
     outcome = _leaf_outcome(layer, path, key) if code == _LEAF else _merge_outcome(code, layer, path, key)
+    global _remembered
+    _remembered += 1
+    if _remembered > _REMEMBER_LIMIT:  # the running plan keeps its memos until it is dropped too
+        _PLANS.clear()
+        _remembered = 0
     if len(memo) >= _MEMO_LIMIT:
         memo.clear()
     memo[key] = outcome

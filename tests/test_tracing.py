@@ -343,3 +343,16 @@ def test_plans_are_kept_per_network_object_and_bounded() -> None:
     assert len(tracing._PLANS) <= tracing._PLAN_LIMIT
     # equal networks built separately share nothing but the per-spec effects, and agree
     assert trace(Sequential(Conv(5, 3)), (2, 5, 5)).rows == trace(Sequential(Conv(5, 3)), (2, 5, 5)).rows
+
+
+def test_remembered_outcomes_have_a_global_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept plans are dropped once all of them together remember too many outcomes."""
+    from convshape import tracing
+
+    tracing._clear_caches()
+    monkeypatch.setattr(tracing, "_REMEMBER_LIMIT", 10)
+    network = Sequential(*[Conv(4, 1) for _ in range(4)])
+    for size in range(1, 8):
+        assert trace(network, (4, size, size)).output_shape == (4, size, size)
+        assert tracing._remembered <= 10
+    assert sum(len(step[4]) for entry in tracing._PLANS.values() for step in entry[1].steps) <= 10
