@@ -432,7 +432,6 @@ def _leaf_outcome(layer: Layer, path: PathNode, state: State) -> Outcome:
 def _merge_outcome(code: int, layer: Layer, path: PathNode, states: tuple[State, ...]) -> Outcome:
     problems: list[ConvShapeError] = []
     if code == _RESIDUAL:
-        assert isinstance(layer, Residual)
         state, merged = states[0], states[1:]
         shape = equal_shapes(merged[0][0], merged[1][0], problems)
     elif code == _CONCAT:
@@ -474,11 +473,10 @@ def _run(plan: _Plan, network: Layer, input_shape: tuple[int, ...], collect: boo
     last_spatial = rf
 
     def report(output: Shape | None) -> Report:
-        outputs = (
-            {name: values[i][0] for name, i in plan.outputs}
-            if plan.outputs is not None
-            else {"output": output}
-        )
+        if plan.outputs is None:
+            outputs = {"output": output}
+        else:  # a partial report (a failing step) has not reached every output yet
+            outputs = {name: values[i][0] if i < len(values) else None for name, i in plan.outputs}
         return Report(network, input_shape, tuple(rows), output, last_spatial, tuple(problems), outputs)
 
     for step in plan.steps:

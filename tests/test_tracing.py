@@ -356,3 +356,15 @@ def test_remembered_outcomes_have_a_global_budget(monkeypatch: pytest.MonkeyPatc
         assert trace(network, (4, size, size)).output_shape == (4, size, size)
         assert tracing._remembered <= 10
     assert sum(len(step[4]) for entry in tracing._PLANS.values() for step in entry[1].steps) <= 10
+
+
+def test_partial_report_of_a_failing_graph_names_its_outputs() -> None:
+    graph = cs.Graph(
+        [cs.Node("a", Conv(4, 3)), cs.Node("b", MaxPool(9)), cs.Node("c", Conv(4, 1))], outputs=["c", "a"]
+    )
+    with pytest.raises(ShapeError, match=r"layer b \(MaxPool\(9\)\)") as info:
+        trace(graph, (3, 8, 8))
+    partial = info.value.report  # type: ignore[attr-defined]
+    assert [row.path for row in partial.rows] == ["a"]
+    assert partial.outputs == {"c": None, "a": (4, 6, 6)}
+    assert str(check(graph, (3, 8, 8))[0]) == str(info.value)
