@@ -121,6 +121,64 @@ def test_specs_and_trace_raise_only_convshape_errors_or_type_errors(
     _call(cs.padding_for, layer, shape)
 
 
+GRAPH_LEAVES = [
+    cs.Conv(4, 3),
+    cs.Conv(6, 1, stride=2),
+    cs.ConvTranspose(4, 2, stride=2),
+    cs.MaxPool(2),
+    cs.AdaptiveAvgPool(1),
+    cs.Upsample(scale_factor=2),
+    cs.BatchNorm(),
+    cs.Activation("relu"),
+    cs.Flatten(),
+    cs.Linear(5),
+    cs.Sequential(cs.Conv(4, 3, padding=1), cs.MaxPool(3)),
+    cs.Residual(cs.Conv(4, 3, padding=1)),
+    cs.Concat(cs.Identity(), cs.Conv(2, 1)),
+]
+MERGE_OPS = [cs.Add(), cs.Multiply(), cs.Cat(), cs.Cat(axis=-1)]
+
+
+@st.composite
+def graphs(draw: Any) -> cs.Graph:
+    names = ["input"]
+    nodes = []
+    for i in range(draw(st.integers(1, 6))):
+        if len(names) > 1 and draw(st.booleans()):
+            op: cs.Layer = draw(st.sampled_from(MERGE_OPS))
+            inputs = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3))
+        else:
+            op = draw(st.sampled_from(GRAPH_LEAVES))
+            inputs = [draw(st.sampled_from(names))]
+        nodes.append(cs.Node(f"n{i}", op, inputs))
+        names.append(f"n{i}")
+    outputs = draw(st.lists(st.sampled_from(names[1:]), min_size=1, max_size=3, unique=True))
+    return cs.Graph(nodes, outputs)
+
+
+@given(graph=graphs(), shape=st.lists(st.integers(1, 12), min_size=1, max_size=4), twice=st.booleans())
+def test_random_graphs_trace_or_fail_with_a_located_error(
+    graph: cs.Graph, shape: list[int], twice: bool
+) -> None:
+    """Any wiring of layers and merges, any input: a report, or the first of check()'s problems
+    raised with a partial report naming every output; traced again, the same answer."""
+    problems = cs.check(graph, shape)
+    for _ in range(2 if twice else 1):
+        if problems:
+            with pytest.raises(cs.ConvShapeError) as info:
+                cs.trace(graph, shape)
+            assert str(info.value) == str(problems[0])
+            assert str(info.value).startswith("layer ")
+            assert set(info.value.report.outputs) == set(graph.outputs)  # type: ignore[attr-defined]
+            continue
+        report = cs.trace(graph, shape)
+        assert set(report.outputs) == set(graph.outputs)
+        assert report.output_shape == report.outputs[graph.outputs[0]]
+        assert report.explain()
+        assert str(report)
+        assert len(report.to_dict()["rows"]) == len(report.rows)
+
+
 @given(
     a=st.integers(-2, 300),
     b=st.integers(-2, 300),
