@@ -12,7 +12,7 @@ never imports a framework.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 # typing costs several milliseconds to import; type checkers treat this name as true.
 TYPE_CHECKING = False
@@ -229,11 +229,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'convshape' has no attribute {name!r}")
-    value = (
-        importlib.import_module(module)
-        if module == "convshape." + name
-        else getattr(importlib.import_module(module), name)
-    )
+    __import__(module)  # importlib would import warnings too: a millisecond
+    value = sys.modules[module] if module == "convshape." + name else getattr(sys.modules[module], name)
     globals()[name] = value
     return value
 

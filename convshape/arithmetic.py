@@ -30,10 +30,10 @@ Padding is an int (both sides), a ``(before, after)`` pair, or one of the string
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 from math import gcd
-from typing import Literal, NamedTuple, Union
 
+from convshape._frozen import record
 from convshape.errors import (
     ParameterError,
     ShapeError,
@@ -53,36 +53,70 @@ __all__ = [
     "uncovered_inputs",
 ]
 
-#: Padding for one axis: an int for both sides, a ``(before, after)`` pair, or a mode string.
-PaddingArg = Union[int, Sequence[int], str]
+# typing costs milliseconds to import: the aliases and named-tuple types exist for type checkers,
+# the runtime classes are plain named tuples with the same fields.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal, NamedTuple, Union
 
-#: The three kinds of window the arithmetic knows.
-Kind = Literal["conv", "pool", "transpose"]
+    #: Padding for one axis: an int for both sides, a ``(before, after)`` pair, or a mode string.
+    PaddingArg = Union[int, Sequence[int], str]
+
+    #: The three kinds of window the arithmetic knows.
+    Kind = Literal["conv", "pool", "transpose"]
+
+    class _Window(NamedTuple):
+        kind: Kind
+        size: int
+        kernel: int
+        stride: int
+        dilation: int
+        before: int
+        after: int
+        output: int
+        output_padding: int = 0
+        ceil_mode: bool = False
+        mode: str | None = None
+
+    class _Params(NamedTuple):
+        kind: Kind
+        kernel: int
+        stride: int
+        dilation: int
+        padding: tuple[int, int] | str
+        output_padding: int = 0
+        ceil_mode: bool = False
+
+else:
+    PaddingArg = object
+    _Window = record(
+        "AxisWindow",
+        ("kind", "size", "kernel", "stride", "dilation", "before", "after", "output", "output_padding",
+         "ceil_mode", "mode"),
+        defaults=(0, False, None),
+    )  # fmt: skip
+    _Params = record(
+        "AxisParams",
+        ("kind", "kernel", "stride", "dilation", "padding", "output_padding", "ceil_mode"),
+        defaults=(0, False),
+    )
 
 PADDING_MODES = ("valid", "same", "same_lower", "causal")
 _ALIASES = {"same_upper": "same"}
 
 
-class AxisWindow(NamedTuple):
+class AxisWindow(_Window):
     """Everything about one axis of one window layer, resolved to ints.
 
     ``before``/``after`` are the zeros added on each side (for a transposed
     convolution: removed from each side of the full output).  ``mode`` is the
-    padding string the user gave, or ``None`` for explicit padding.  A named tuple:
-    the tracer makes one per axis per window layer.
+    padding string the user gave, or ``None`` for explicit padding.  A named tuple.
+
+    >>> AxisWindow("conv", 10, 3, 2, 1, 0, 0, 4).extent
+    3
     """
 
-    kind: Kind
-    size: int
-    kernel: int
-    stride: int
-    dilation: int
-    before: int
-    after: int
-    output: int
-    output_padding: int = 0
-    ceil_mode: bool = False
-    mode: str | None = None
+    __slots__ = ()
 
     @property
     def extent(self) -> int:
@@ -163,16 +197,10 @@ def same_padding(
     return (big, small) if lower else (small, big)
 
 
-class AxisParams(NamedTuple):
+class AxisParams(_Params):
     """The hyper-parameters of one axis, validated: everything but the input size."""
 
-    kind: Kind
-    kernel: int
-    stride: int
-    dilation: int
-    padding: tuple[int, int] | str
-    output_padding: int = 0
-    ceil_mode: bool = False
+    __slots__ = ()
 
 
 def axis_params(

@@ -19,11 +19,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
+from convshape._frozen import frozen
 from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, type_name
-from convshape.layers import Effect, Layer, Shape, _check_name, _set, fmt_shape
+from convshape.layers import Layer, _check_name, _set, fmt_shape
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
+
+    from convshape.layers import Shape
 
 __all__ = ["Add", "Cat", "Concat", "Graph", "Multiply", "Node", "Residual", "Sequential", "as_layer"]
 
@@ -42,7 +48,7 @@ def as_layer(item: object, where: str) -> Layer:
     raise TypeError(f"{where} must be a layer spec or a list of them, got {type_name(item)} {item!r}")
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@frozen
 class Sequential(Layer):
     """Layers applied one after the other; children are numbered from 0 in paths.
 
@@ -54,6 +60,9 @@ class Sequential(Layer):
     layers: tuple[Layer, ...]
     name: str | None
 
+    _container: ClassVar[bool] = True
+    _nested: ClassVar[bool] = True
+
     def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
         _set(self, "layers", tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers)))
         _set(self, "name", name)
@@ -63,7 +72,7 @@ class Sequential(Layer):
         return f"Sequential({len(self.layers)} layers)"
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@frozen
 class Residual(Layer):
     """``body(x) + shortcut(x)``; the shortcut is the identity unless given. The two shapes must agree.
 
@@ -78,6 +87,9 @@ class Residual(Layer):
     body: Sequential
     shortcut: Sequential | None
     name: str | None
+
+    _container: ClassVar[bool] = True
+    _nested: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -100,7 +112,7 @@ class Residual(Layer):
         return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@frozen
 class Concat(Layer):
     """Branches applied to the same input, concatenated on the channel axis; spatial sizes must agree.
 
@@ -113,6 +125,9 @@ class Concat(Layer):
 
     branches: tuple[Sequential, ...]
     name: str | None
+
+    _container: ClassVar[bool] = True
+    _nested: ClassVar[bool] = True
 
     def __init__(self, *branches: Layer | Sequence[Layer], name: str | None = None) -> None:
         if not branches:
@@ -138,10 +153,8 @@ class _Merge(Layer):
 
     __slots__ = ()
 
-    def _trace(self, shape: Shape) -> Effect:
-        return self._merge([shape])
-
-    def _merge(self, shapes: list[Shape]) -> Effect:
+    def _merge(self, shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
+        """The output shape for these inputs; problems are appended."""
         raise NotImplementedError
 
 
@@ -186,6 +199,8 @@ def equal_shapes(body: Shape | None, short: Shape | None, problems: list[ConvSha
     """A Residual's two shapes must agree exactly; a mismatch says which axis and how to fix it."""
     if body is None or short is None:
         return body if short is None else short
+    if body == short and None not in body:
+        return body
     if len(body) != len(short):
         problems.append(
             ShapeError(
@@ -264,13 +279,11 @@ class _Elementwise(_Merge):
     def __post_init__(self) -> None:
         _check_name(self, self.name)
 
-    def _merge(self, shapes: list[Shape]) -> Effect:
-        effect = Effect(None)
-        effect.output = broadcast_shapes(list(shapes), effect.problems)
-        return effect
+    def _merge(self, shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
+        return broadcast_shapes(shapes, problems)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Add(_Elementwise):
     """Element-wise sum of any number of inputs, with PyTorch's broadcasting (sizes equal or 1).
 
@@ -283,7 +296,7 @@ class Add(_Elementwise):
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Multiply(_Elementwise):
     """Element-wise product of any number of inputs, broadcasting like :class:`Add` (e.g. attention gates).
 
@@ -296,7 +309,7 @@ class Multiply(_Elementwise):
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Cat(_Merge):
     """Concatenation of any number of inputs on one axis (0 = channels, as ``torch.cat(dim=1)``).
 
@@ -316,16 +329,14 @@ class Cat(_Merge):
             raise TypeError(f"Cat: {err}") from None
         _check_name(self, self.name)
 
-    def _merge(self, shapes: list[Shape]) -> Effect:
-        effect = Effect(None)
-        effect.output = concatenate(list(shapes), self.axis, effect.problems)
-        return effect
+    def _merge(self, shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
+        return concatenate(shapes, self.axis, problems)
 
 
 MERGES = (Add, Multiply, Cat)
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@frozen
 class Node:
     """One named step of a :class:`Graph`: an operation and the names of its inputs.
 
@@ -339,6 +350,8 @@ class Node:
     name: str
     op: Layer
     inputs: tuple[str, ...]
+
+    _nested: ClassVar[bool] = True
 
     def __init__(self, name: str, op: Layer | Sequence[Layer], inputs: Sequence[str] | None = None) -> None:
         if not isinstance(name, str) or not name:
@@ -358,7 +371,7 @@ class Node:
             _set(self, "inputs", tuple(inputs))
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@frozen
 class Graph(Layer):
     """A general network: named nodes in order, each reading earlier nodes (or the input).
 
@@ -385,6 +398,9 @@ class Graph(Layer):
     input: str
     name: str | None
 
+    _container: ClassVar[bool] = True
+    _nested: ClassVar[bool] = True
+
     def __init__(
         self,
         nodes: Sequence[Node],
@@ -399,7 +415,8 @@ class Graph(Layer):
             raise ParameterError("needs at least one node", where="Graph")
         if not isinstance(input, str) or not input:
             raise TypeError(f"Graph: input must be a non-empty str, got {type_name(input)} {input!r}")
-        seen: list[str] = [input]
+        seen = {input}
+        last = input
         wired: list[Node] = []
         for i, node in enumerate(nodes):
             if not isinstance(node, Node):
@@ -408,7 +425,7 @@ class Graph(Layer):
                 raise ParameterError(
                     f"node name {node.name!r} is used twice (or is the input's name)", where="Graph"
                 )
-            inputs = node.inputs if node.inputs is not None else (seen[-1],)
+            inputs = node.inputs if node.inputs is not None else (last,)
             for source in inputs:
                 if source not in seen:
                     raise ParameterError(
@@ -424,9 +441,10 @@ class Graph(Layer):
                     "merge several inputs with Add, Multiply or Cat",
                     where="Graph",
                 )
-            seen.append(node.name)
-            wired.append(Node(node.name, node.op, inputs))
-        outs = tuple(outputs) if outputs is not None else (seen[-1],)
+            seen.add(node.name)
+            last = node.name
+            wired.append(node if node.inputs is not None else Node(node.name, node.op, inputs))
+        outs = tuple(outputs) if outputs is not None else (last,)
         if isinstance(outputs, str):
             raise TypeError("Graph: outputs must be a list of node names, not a str")
         for out in outs:

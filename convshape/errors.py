@@ -15,8 +15,11 @@ kernel_size: the kernel extent 5 (dilation 1 x (5 - 1) + 1) exceeds the padded i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ConvShapeError",

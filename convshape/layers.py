@@ -2,9 +2,9 @@
 
 Shapes are ``(channels, *spatial)`` without the batch axis; the number of spatial
 axes comes from the input, so one ``Conv`` serves 1-D, 2-D and 3-D inputs.
-Everything after the first one or two arguments is keyword-only.  Whatever can
-be checked without an input is checked when a spec is built; the rest when it
-is traced (:func:`convshape.trace`).
+Everything after the first one or two arguments is keyword-only.  Every value is
+validated when a spec is built (and window parameters resolved once); tracing
+(:func:`convshape.trace`) is then arithmetic only.
 
 >>> from convshape import Conv
 >>> Conv(256, 9, groups=4).describe()
@@ -13,19 +13,26 @@ is traced (:func:`convshape.trace`).
 Traceback (most recent call last):
 ...
 convshape.errors.ParameterError: Conv: out_channels 250 is not divisible by groups 4 (250 / 4 = 62.5); use a groups value that divides 250, such as 1, 2, 5, 10
+
+Each leaf answers three questions, the first at trace time, the others only when a
+report row is displayed:
+
+* ``_effect(shape, problems)``: the output shape, parameters, 2-D kernels, MACs and how the
+  receptive field moves (problems are appended, never raised); ``_apply`` does the same and
+  moves the receptive field too (the layers a network is mostly made of do it in one step);
+* ``_windows(shape)``: the per-axis arithmetic, for explanations and pictures;
+* ``_notes(shape)``: remarks that are not errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
+from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 from math import prod
-from typing import ClassVar, Literal, Union
 
+from convshape._frozen import KW_ONLY, frozen
 from convshape.arithmetic import (
     AxisParams,
     AxisWindow,
-    Kind,
     apply_axis,
     axes_params,
     count_uncovered,
@@ -39,6 +46,28 @@ from convshape.errors import (
     check_number,
     type_name,
 )
+from convshape.receptive import ReceptiveField, move
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar, Literal, Union
+
+    from convshape.arithmetic import Kind
+
+    #: A shape without the batch axis; ``None`` marks a size that could not be determined.
+    Shape = tuple[Union[int, None], ...]
+    IntOrTuple = Union[int, Sequence[int]]
+    PaddingSpec = Union[int, str, Sequence[Union[int, Sequence[int]]]]
+    #: How a layer moves the receptive field: per axis ``(extent, stride, before)`` (``None``
+    #: where undefined), ``None`` if it ends it, ``"keep"`` if it moves no pixels.
+    RFStep = Union[tuple[Union[tuple[int, int, int], None], ...], None, Literal["keep"]]
+    #: What ``_effect`` returns: output shape, params, kernels, MACs, receptive-field step.
+    Effect = tuple[Union[Shape, None], int, int, int, RFStep]
+    Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
+    #: What ``_apply`` returns: output shape, params, kernels, MACs, moved receptive fields.
+    Result = tuple[Union[Shape, None], int, int, int, Fields]
+    #: (extent, stride, before, after, output_padding) of an axis with explicit padding, floor mode
+    Fast = Union[tuple[int, int, int, int, int], None]
 
 __all__ = [
     "Activation",
@@ -58,27 +87,9 @@ __all__ = [
     "Upsample",
 ]
 
-#: A shape without the batch axis; ``None`` marks a size that could not be determined.
-Shape = tuple[Union[int, None], ...]
-IntOrTuple = Union[int, Sequence[int]]
-PaddingSpec = Union[int, str, Sequence[Union[int, Sequence[int]]]]
-#: Per-axis receptive-field steps ``(extent, stride, before)``; ``None`` where undefined.
-RFStep = Union[tuple[Union[tuple[int, int, int], None], ...], None, Literal["keep"]]
-
-
-@dataclass(slots=True)
-class Effect:
-    """What one leaf layer does to one input shape (the tracer turns it into a report row)."""
-
-    output: Shape | None
-    params: int = 0
-    kernels: int = 0
-    macs: int = 0
-    rf: RFStep = "keep"
-    windows: tuple[AxisWindow | None, ...] = ()
-    uncovered: tuple[int | None, ...] = ()
-    problems: list[ConvShapeError] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+KEEP: Literal["keep"] = "keep"
+#: the result of a layer that could not compute its output
+FAILED: Effect = (None, 0, 0, 0, None)
 
 
 def fmt_shape(shape: Shape | None) -> str:
@@ -128,8 +139,8 @@ def _padding_spec(value: object) -> PaddingSpec:
     )
 
 
-def _set(obj: object, name: str, value: object) -> None:
-    object.__setattr__(obj, name, value)
+_set = object.__setattr__
+_new = tuple.__new__
 
 
 def _check_name(obj: object, name: object) -> None:
@@ -156,6 +167,11 @@ class Layer:
     name: str | None
     #: fields shown positionally by describe()
     _positional: ClassVar[tuple[str, ...]] = ()
+    #: set by the spec machinery (convshape._frozen)
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, object]] = {}
+    #: containers are walked by the tracer; leaves are applied
+    _container: ClassVar[bool] = False
 
     @property
     def kind(self) -> str:
@@ -167,9 +183,22 @@ class Layer:
         """
         return type(self).__name__
 
-    def _trace(self, shape: Shape) -> Effect:
-        """What this leaf does to *shape* (containers are walked by the tracer instead)."""
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        """What this leaf does to *shape*; problems are appended to *problems*."""
         raise NotImplementedError(f"{self.kind} is a container; trace() walks its children")
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        """:meth:`_effect`, with the receptive fields *fields* moved through the layer."""
+        out, params, kernels, macs, step = self._effect(shape, problems)
+        return out, params, kernels, macs, move(fields, step)
+
+    def _windows(self, shape: Shape | None) -> tuple[AxisWindow | None, ...]:
+        """The per-axis window arithmetic on *shape* (window layers only; for display)."""
+        return ()
+
+    def _notes(self, shape: Shape | None) -> tuple[str, ...]:
+        """Remarks about this layer on *shape* that are not errors."""
+        return ()
 
     def describe(self) -> str:
         """A compact description: the kind and the values that differ from the defaults.
@@ -179,213 +208,299 @@ class Layer:
         'MaxPool(10, stride=5)'
         """
         parts: list[str] = []
-        for f in fields(self):  # type: ignore[arg-type]
-            if f.name in ("name", "in_channels", "in_features") or not f.init:
+        defaults = self._defaults
+        for name in self._fields:
+            if name in ("name", "in_channels", "in_features"):
                 continue
-            value = getattr(self, f.name)
-            if f.name in self._positional:
+            value = getattr(self, name)
+            if name in self._positional:
                 parts.append(repr(value))
-            elif f.default is MISSING or value != f.default:
-                parts.append(f"{f.name}={value!r}")
+            elif name not in defaults or value != defaults[name]:
+                parts.append(f"{name}={value!r}")
         return f"{self.kind}({', '.join(parts)})"
 
 
-def _build_error(spec: Layer, err: ConvShapeError) -> ConvShapeError:
-    return err.located(spec.kind)
-
-
-def _needs_spatial(layer: Layer, shape: Shape) -> ShapeError | None:
-    if len(shape) >= 2:
-        return None
+def _no_spatial(shape: Shape) -> ShapeError:
     return ShapeError(
         f"expects an input (channels, *spatial) with at least one spatial axis, got {fmt_shape(shape)}; "
         "a Flatten or Linear earlier in the network removed the spatial axes"
     )
 
 
-class _WindowMixin(Layer):
-    """Shared trace logic of the sliding-window layers (conv, transposed conv, pools)."""
+# ---------------------------------------------------------------------------
+# Sliding windows: convolutions, transposed convolutions, pooling.
+
+
+def _fast(params: AxisParams) -> Fast:
+    if isinstance(params.padding, str) or params.ceil_mode:
+        return None
+    before, after = params.padding
+    extent = params.dilation * (params.kernel - 1) + 1
+    return (extent, params.stride, before, after, params.output_padding)
+
+
+class _Window(Layer):
+    """Shared logic of the sliding-window layers: hyper-parameters resolved once, when built."""
 
     __slots__ = ()
     _window_kind: ClassVar[Kind]
+    _private = ("_params", "_fast", "_rank", "_same")
+    #: validated per-axis parameters: one per axis, or a single one for any rank (``_rank`` 0)
+    _params: tuple[AxisParams, ...]
+    _fast: tuple[Fast, ...]
+    _rank: int
+    #: the common case, one explicit-padding floor-mode window for every axis:
+    #: (extent, stride, before, after, output_padding, rf step), else None
+    _same: tuple[int, int, int, int, int, tuple[int, int, int]] | None
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         raise NotImplementedError
 
-    def _check_params(self) -> None:
-        k, s, p, d, op, ceil = self._axis_args()
-        hint = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op)
+    def _resolve(self) -> None:
+        """Validate the window parameters once; a per-axis tuple fixes the rank."""
+        k, s, p, d, op, _ = args = self._axis_args()
         try:
-            axes_params(self._window_kind, hint or 1, k, s, p, d, op, ceil)
+            rank = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op) or 0
+            params = axes_params(self._window_kind, rank or 1, *args)
         except ConvShapeError as err:
-            raise _build_error(self, err) from None
+            raise err.located(self.kind) from None
+        fast = tuple(_fast(q) for q in params)
+        _set(self, "_params", params)
+        _set(self, "_fast", fast)
+        _set(self, "_rank", rank)
+        same = fast[0] if not rank else None
+        _set(self, "_same", None if same is None else (*same, (same[0], same[1], same[2])))
 
-    def _windows(self, shape: Shape, effect: Effect) -> tuple[AxisWindow | None, ...] | None:
-        """Resolve every spatial axis; problems go to *effect*; ``None`` if the rank does not fit."""
-        ndim = len(shape) - 1
-        params = self._params(ndim, effect)
-        if params is None:
-            return None
-        windows: list[AxisWindow | None] = []
-        uncovered: list[int | None] = []
-        conv_like = self._window_kind != "transpose"
-        previous: tuple[AxisParams, int] | None = None
-        for axis, (size, axis_param) in enumerate(zip(shape[1:], params, strict=True)):
-            if size is None:
-                windows.append(None)
-                uncovered.append(None)
-                continue
-            if previous == (axis_param, size):  # a square input and kernel: the same window again
-                windows.append(windows[-1])
-                uncovered.append(uncovered[-1])
-                continue
-            try:
-                window = apply_axis(axis_param, size)
-            except ShapeError as err:
-                effect.problems.append(err.located(f"axis {axis}") if ndim > 1 else err)
-                windows.append(None)
-                uncovered.append(None)
-                previous = None
-                continue
-            windows.append(window)
-            uncovered.append(count_uncovered(window) if conv_like else None)
-            previous = (axis_param, size)
-        result = tuple(windows)
-        effect.windows = result
-        if conv_like:
-            effect.rf = tuple(None if w is None else (w.extent, w.stride, w.before) for w in result)
-            effect.uncovered = tuple(uncovered)
-        else:
-            effect.rf = None
-        return result
-
-    def _params(self, ndim: int, effect: Effect) -> tuple[AxisParams, ...] | None:
-        """The validated per-axis hyper-parameters for *ndim* axes (``None`` if the rank does not fit).
-
-        Cached by value: a spec's values were checked when it was built, so equal values
-        (ints, strings and tuples of them; never bools standing for ints) validate alike.
-        """
-        args = self._axis_args()
-        key = (self._window_kind, ndim, *args)
-        try:
-            return _AXES[key]
-        except KeyError:
-            cacheable = True
-        except TypeError:  # an unhashable value slipped into the spec
-            cacheable = False
-        try:
-            params = axes_params(self._window_kind, ndim, *args)
+    def _axes(self, ndim: int, problems: list[ConvShapeError]) -> tuple[AxisParams, ...] | None:
+        if not self._rank:
+            return self._params * ndim
+        if self._rank == ndim:
+            return self._params
+        try:  # the same error as an explicit per-axis call: which value has how many entries
+            axes_params(self._window_kind, ndim, *self._axis_args())
         except ParameterError as err:
-            effect.problems.append(err)
+            problems.append(err)
+        return None
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        same = self._same
+        if same is None or len(shape) < 2:
+            return Layer._apply(self, shape, fields, problems)
+        # The common case: one explicit-padding window on every axis, each distinct size
+        # computed once, the field of a square map moved once.  Anything unusual (a size
+        # unknown or too small) goes the general way, which has the messages.
+        extent, stride, before, after, op, step = same
+        transposed = self._window_kind == "transpose"
+        outs: list[int] = []
+        last = out = 0
+        for size in shape[1:]:
+            if size != last:
+                if size is None:
+                    return Layer._apply(self, shape, fields, problems)
+                if transposed:
+                    out = (size - 1) * stride - before - after + extent + op
+                else:
+                    out = (size + before + after - extent) // stride + 1
+                if out < 1:
+                    return Layer._apply(self, shape, fields, problems)
+                last = size
+            outs.append(out)
+        spatial = tuple(outs)
+        n = len(outs)
+        moved: Fields
+        if transposed or fields is None:
+            moved = None
+        elif fields.count(fields[0]) == n and fields[0] is not None:  # a square field: one move
+            size, jump, padding = fields[0]
+            moved = (
+                _new(ReceptiveField, (size + (extent - 1) * jump, jump * stride, padding + before * jump)),
+            ) * n
+        else:
+            moved = move(fields, (step,) * n)
+        return self._finish(shape, spatial, moved, problems)
+
+    def _finish(self, shape: Shape, spatial: Shape, moved: Fields, problems: list[ConvShapeError]) -> Result:
+        """The result once the output sizes are known (a pooling layer keeps the channels)."""
+        return (shape[0], *spatial), 0, 0, 0, moved
+
+    def _slide(self, shape: Shape, problems: list[ConvShapeError]) -> tuple[Shape, RFStep] | None:
+        """Output spatial sizes and receptive-field steps, axis by axis, with the full rule and
+        its messages where it fails; ``None`` if the rank does not fit."""
+        ndim = len(shape) - 1
+        if not self._rank:
+            fast = self._fast * ndim
+        elif self._rank == ndim:
+            fast = self._fast
+        else:
+            self._axes(ndim, problems)
             return None
-        if cacheable:
-            if len(_AXES) >= 4096:
-                _AXES.clear()
-            _AXES[key] = params
-        return params
+        transpose = self._window_kind == "transpose"
+        outs: list[int | None] = []
+        steps: list[tuple[int, int, int] | None] = []
+        for axis in range(ndim):
+            size = shape[axis + 1]
+            if size is None:
+                outs.append(None)
+                steps.append(None)
+                continue
+            f = fast[axis]
+            if f is not None:
+                extent, stride, before, after, op = f
+                if transpose:
+                    out = (size - 1) * stride - before - after + extent + op
+                else:
+                    out = (size + before + after - extent) // stride + 1
+                if out >= 1:
+                    outs.append(out)
+                    steps.append((extent, stride, before))
+                    continue
+            params = self._params[axis if self._rank else 0]
+            try:  # padding strings, ceil mode, and every failure: the full rule with its message
+                window = apply_axis(params, size)
+            except ShapeError as err:
+                problems.append(err.located(f"axis {axis}") if ndim > 1 else err)
+                outs.append(None)
+                steps.append(None)
+                continue
+            outs.append(window.output)
+            steps.append((window.extent, window.stride, window.before))
+        return tuple(outs), (None if transpose else tuple(steps))
 
+    def _windows(self, shape: Shape | None) -> tuple[AxisWindow | None, ...]:
+        if shape is None or len(shape) < 2:
+            return ()
+        params = self._axes(len(shape) - 1, [])
+        if params is None:
+            return ()
+        windows: list[AxisWindow | None] = []
+        for size, axis_params in zip(shape[1:], params, strict=True):
+            try:
+                windows.append(None if size is None else apply_axis(axis_params, size))
+            except ShapeError:
+                windows.append(None)
+        return tuple(windows)
 
-#: Validated per-axis parameters by (kind, rank, values); see _WindowMixin._params.
-_AXES: dict[tuple[object, ...], tuple[AxisParams, ...]] = {}
-
-
-def _channels(layer: _ConvMixin, cin: int | None, effect: Effect) -> bool:
-    """Check the incoming channels against in_channels and groups; True if counts can be made."""
-    if cin is None:
-        return False
-    ok = True
-    if layer.in_channels is not None and cin != layer.in_channels:
-        effect.problems.append(
-            ShapeError(
-                f"in_channels is {layer.in_channels} but the input has {cin} channels; "
-                f"use in_channels={cin}, or make the previous layer produce {layer.in_channels}",
-                where="in_channels",
-            )
-        )
-    if cin % layer.groups:
-        effect.problems.append(
-            ShapeError(
-                f"the input's {cin} channels are not divisible by groups {layer.groups} "
-                f"({cin} / {layer.groups} = {cin / layer.groups:g}); use a groups value that divides "
-                f"both {cin} and {layer.out_channels}",
-                where="groups",
-            )
-        )
-        ok = False
-    return ok
+    def _uncovered(self, shape: Shape | None) -> tuple[int | None, ...]:
+        """Per axis, input positions no window reads (``()`` for transposed convolutions)."""
+        if self._window_kind == "transpose":
+            return ()
+        return tuple(None if w is None else count_uncovered(w) for w in self._windows(shape))
 
 
 def _divisors(n: int) -> str:
     return ", ".join(str(d) for d in [d for d in range(1, min(n, 10_000) + 1) if n % d == 0][:4])
 
 
-def _check_conv_common(layer: Conv | ConvTranspose) -> None:
-    owner = layer.kind
-    try:
-        check_int("out_channels", layer.out_channels, 1)
-        check_int("groups", layer.groups, 1)
-        if layer.in_channels is not None:
-            check_int("in_channels", layer.in_channels, 1)
-    except ParameterError as err:
-        raise err.located(owner) from None
-    except TypeError as err:
-        raise TypeError(f"{owner}: {err}") from None
-    _check_bool(owner, "bias", layer.bias)
-    _check_name(layer, layer.name)
-    g = layer.groups
-    for label, value in (("out_channels", layer.out_channels), ("in_channels", layer.in_channels)):
-        if value is not None and value % g:
-            raise ParameterError(
-                f"{label} {value} is not divisible by groups {g} ({value} / {g} = {value / g:g}); "
-                f"use a groups value that divides {value}, such as {_divisors(value)}",
-                where=owner,
-            )
-    _set(layer, "kernel_size", _tuple_or_int("kernel_size", layer.kernel_size, 1))
-    _set(layer, "stride", _tuple_or_int("stride", layer.stride, 1))
-    _set(layer, "dilation", _tuple_or_int("dilation", layer.dilation, 1))
-    _set(layer, "padding", _padding_spec(layer.padding))
-
-
-class _ConvMixin(_WindowMixin):
-    """Shared trace of Conv and ConvTranspose: channels, windows, kernels, parameters, MACs."""
+class _ConvBase(_Window):
+    """Shared checks and counts of Conv and ConvTranspose: channels, kernels, parameters, MACs."""
 
     __slots__ = ()
     out_channels: int
     kernel_size: IntOrTuple
+    stride: IntOrTuple
+    padding: PaddingSpec
+    dilation: IntOrTuple
     groups: int
     bias: bool
     in_channels: int | None
 
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect(None)
-        problem = _needs_spatial(self, shape)
-        if problem:
-            effect.problems.append(problem)
-            return effect
+    def _check_common(self) -> None:
+        owner = self.kind
+        try:
+            check_int("out_channels", self.out_channels, 1)
+            check_int("groups", self.groups, 1)
+            if self.in_channels is not None:
+                check_int("in_channels", self.in_channels, 1)
+        except ParameterError as err:
+            raise err.located(owner) from None
+        except TypeError as err:
+            raise TypeError(f"{owner}: {err}") from None
+        _check_bool(owner, "bias", self.bias)
+        _check_name(self, self.name)
+        g = self.groups
+        for label, value in (("out_channels", self.out_channels), ("in_channels", self.in_channels)):
+            if value is not None and value % g:
+                raise ParameterError(
+                    f"{label} {value} is not divisible by groups {g} ({value} / {g} = {value / g:g}); "
+                    f"use a groups value that divides {value}, such as {_divisors(value)}",
+                    where=owner,
+                )
+        _set(self, "kernel_size", _tuple_or_int("kernel_size", self.kernel_size, 1))
+        _set(self, "stride", _tuple_or_int("stride", self.stride, 1))
+        _set(self, "dilation", _tuple_or_int("dilation", self.dilation, 1))
+        _set(self, "padding", _padding_spec(self.padding))
+
+    def _channels_ok(self, cin: int | None, problems: list[ConvShapeError]) -> bool:
+        """Check the incoming channels against in_channels and groups; True if counts can be made."""
+        if cin is None:
+            return False
+        if self.in_channels is not None and cin != self.in_channels:
+            problems.append(
+                ShapeError(
+                    f"in_channels is {self.in_channels} but the input has {cin} channels; "
+                    f"use in_channels={cin}, or make the previous layer produce {self.in_channels}",
+                    where="in_channels",
+                )
+            )
+        if cin % self.groups:
+            problems.append(
+                ShapeError(
+                    f"the input's {cin} channels are not divisible by groups {self.groups} "
+                    f"({cin} / {self.groups} = {cin / self.groups:g}); use a groups value that divides "
+                    f"both {cin} and {self.out_channels}",
+                    where="groups",
+                )
+            )
+            return False
+        return True
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        if len(shape) < 2:
+            problems.append(_no_spatial(shape))
+            return FAILED
+        countable = self._channels_ok(shape[0], problems)
+        slid = self._slide(shape, problems)
+        if slid is None:
+            return FAILED
+        spatial, step = slid
+        out, params, kernels, macs = self._counts(shape, spatial, countable)
+        return out, params, kernels, macs, step
+
+    def _finish(self, shape: Shape, spatial: Shape, moved: Fields, problems: list[ConvShapeError]) -> Result:
         cin = shape[0]
-        countable = _channels(self, cin, effect)
-        windows = self._windows(shape, effect)
-        if windows is None:
-            return effect
-        out_spatial = tuple(None if w is None else w.output for w in windows)
-        effect.output = (self.out_channels, *out_spatial)
-        if countable and cin is not None:
-            taps = prod(_per_axis(self.kernel_size, len(windows)))
-            effect.kernels = self.out_channels * (cin // self.groups)
-            effect.params = effect.kernels * taps + (self.out_channels if self.bias else 0)
-            # a convolution works per output position, a transposed one per input position
-            positions = shape[1:] if self._window_kind == "transpose" else out_spatial
-            if None not in positions:
-                effect.macs = effect.kernels * taps * prod(v for v in positions if v is not None)
-        return effect
+        groups = self.groups
+        if cin is None or cin % groups or (self.in_channels is not None and cin != self.in_channels):
+            countable = self._channels_ok(cin, problems)
+            out, params, kernels, macs = self._counts(shape, spatial, countable)
+            return out, params, kernels, macs, moved
+        # as _counts, for the common case
+        out_channels = self.out_channels
+        k = self.kernel_size
+        taps = k ** len(spatial) if isinstance(k, int) else prod(k)
+        kernels = out_channels * (cin // groups)
+        weights = kernels * taps
+        positions = shape[1:] if self._window_kind == "transpose" else spatial
+        macs = 0 if None in positions else weights * prod(positions)  # type: ignore[arg-type]
+        return (out_channels, *spatial), weights + (out_channels if self.bias else 0), kernels, macs, moved
+
+    def _counts(self, shape: Shape, spatial: Shape, countable: bool) -> tuple[Shape, int, int, int]:
+        """Output shape, parameters, kernels and MACs."""
+        out = (self.out_channels, *spatial)
+        cin = shape[0]
+        if not countable or cin is None:
+            return out, 0, 0, 0
+        k = self.kernel_size
+        taps = k ** len(spatial) if isinstance(k, int) else prod(k)
+        kernels = self.out_channels * (cin // self.groups)
+        params = kernels * taps + (self.out_channels if self.bias else 0)
+        # a convolution works per output position, a transposed one per input position
+        positions = shape[1:] if self._window_kind == "transpose" else spatial
+        macs = 0 if None in positions else kernels * taps * prod(positions)  # type: ignore[arg-type]
+        return out, params, kernels, macs
 
 
-def _per_axis(value: IntOrTuple, ndim: int) -> tuple[int, ...]:
-    return (value,) * ndim if isinstance(value, int) else tuple(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Conv(_ConvMixin):
+@frozen
+class Conv(_ConvBase):
     """A convolution (PyTorch ``Conv1d/2d/3d``), any number of spatial axes.
 
     Args:
@@ -420,15 +535,15 @@ class Conv(_ConvMixin):
     _positional: ClassVar[tuple[str, ...]] = ("out_channels", "kernel_size")
 
     def __post_init__(self) -> None:
-        _check_conv_common(self)
-        self._check_params()
+        self._check_common()
+        self._resolve()
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         return self.kernel_size, self.stride, self.padding, self.dilation, 0, False
 
 
-@dataclass(frozen=True, slots=True)
-class ConvTranspose(_ConvMixin):
+@frozen
+class ConvTranspose(_ConvBase):
     """A transposed convolution (PyTorch ``ConvTranspose1d/2d/3d``).
 
     ``padding`` is, as in PyTorch, the padding of the convolution this layer transposes: it
@@ -456,46 +571,43 @@ class ConvTranspose(_ConvMixin):
     _positional: ClassVar[tuple[str, ...]] = ("out_channels", "kernel_size")
 
     def __post_init__(self) -> None:
-        _check_conv_common(self)
+        self._check_common()
         _set(self, "output_padding", _tuple_or_int("output_padding", self.output_padding, 0))
-        self._check_params()
+        self._resolve()
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         return self.kernel_size, self.stride, self.padding, self.dilation, self.output_padding, False
 
 
-def _check_pool(layer: MaxPool | AvgPool) -> None:
-    _set(layer, "kernel_size", _tuple_or_int("kernel_size", layer.kernel_size, 1))
-    if layer.stride is not None:
-        _set(layer, "stride", _tuple_or_int("stride", layer.stride, 1))
-    _set(layer, "padding", _padding_spec(layer.padding))
-    _check_bool(layer.kind, "ceil_mode", layer.ceil_mode)
-    _check_name(layer, layer.name)
-
-
-class _PoolMixin(_WindowMixin):
+class _Pool(_Window):
     __slots__ = ()
     _window_kind: ClassVar[Kind] = "pool"
+    kernel_size: IntOrTuple
+    stride: IntOrTuple | None
+    padding: PaddingSpec
+    ceil_mode: bool
 
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect(None)
-        problem = _needs_spatial(self, shape)
-        if problem:
-            effect.problems.append(problem)
-            return effect
-        windows = self._windows(shape, effect)
-        if windows is None:
-            return effect
-        effect.output = (shape[0], *(None if w is None else w.output for w in windows))
-        self._extra_checks(shape, effect)
-        return effect
+    def _check_pool(self) -> None:
+        _set(self, "kernel_size", _tuple_or_int("kernel_size", self.kernel_size, 1))
+        if self.stride is not None:
+            _set(self, "stride", _tuple_or_int("stride", self.stride, 1))
+        _set(self, "padding", _padding_spec(self.padding))
+        _check_bool(self.kind, "ceil_mode", self.ceil_mode)
+        _check_name(self, self.name)
 
-    def _extra_checks(self, shape: Shape, effect: Effect) -> None:
-        return None
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        if len(shape) < 2:
+            problems.append(_no_spatial(shape))
+            return FAILED
+        slid = self._slide(shape, problems)
+        if slid is None:
+            return FAILED
+        spatial, step = slid
+        return (shape[0], *spatial), 0, 0, 0, step
 
 
-@dataclass(frozen=True, slots=True)
-class MaxPool(_PoolMixin):
+@frozen
+class MaxPool(_Pool):
     """Max pooling (PyTorch ``MaxPool1d/2d/3d``); the stride defaults to the window.
 
     >>> from convshape import trace
@@ -514,17 +626,17 @@ class MaxPool(_PoolMixin):
     _positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
 
     def __post_init__(self) -> None:
-        _check_pool(self)
+        self._check_pool()
         _set(self, "dilation", _tuple_or_int("dilation", self.dilation, 1))
-        self._check_params()
+        self._resolve()
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         stride = self.kernel_size if self.stride is None else self.stride
         return self.kernel_size, stride, self.padding, self.dilation, 0, self.ceil_mode
 
 
-@dataclass(frozen=True, slots=True)
-class AvgPool(_PoolMixin):
+@frozen
+class AvgPool(_Pool):
     """Average pooling (PyTorch ``AvgPool1d/2d/3d``); the stride defaults to the window.
 
     With three spatial axes PyTorch also requires each input size to be at least the
@@ -545,27 +657,39 @@ class AvgPool(_PoolMixin):
     _positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
 
     def __post_init__(self) -> None:
-        _check_pool(self)
-        self._check_params()
+        self._check_pool()
+        self._resolve()
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         stride = self.kernel_size if self.stride is None else self.stride
         return self.kernel_size, stride, self.padding, 1, 0, self.ceil_mode
 
-    def _extra_checks(self, shape: Shape, effect: Effect) -> None:
-        if len(shape) != 4:
-            return
-        kernels = _per_axis(self.kernel_size, 3)
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        if len(shape) == 4:  # the 3-D rule below
+            return Layer._apply(self, shape, fields, problems)
+        return _Pool._apply(self, shape, fields, problems)
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        result = _Pool._effect(self, shape, problems)
+        if len(shape) != 4 or result[0] is None:
+            return result
+        kernels = (self.kernel_size,) * 3 if isinstance(self.kernel_size, int) else tuple(self.kernel_size)
+        small = False
         for axis, (size, k) in enumerate(zip(shape[1:], kernels, strict=True)):
             if size is not None and size < k:
-                effect.problems.append(
+                problems.append(
                     ShapeError(
                         f"3-D average pooling needs each input size to be at least the window, whatever "
                         f"the padding (PyTorch's avg_pool3d rule): {size} < {k}",
                         where=f"axis {axis}",
                     )
                 )
-                effect.output = None
+                small = True
+        return (None, *result[1:]) if small else result
+
+
+# ---------------------------------------------------------------------------
+# Adaptive pooling
 
 
 def _check_output_size(owner: Layer, value: object) -> int | tuple[int | None, ...]:
@@ -590,40 +714,40 @@ def _check_output_size(owner: Layer, value: object) -> int | tuple[int | None, .
     )
 
 
-class _AdaptiveMixin(Layer):
+class _Adaptive(Layer):
     __slots__ = ()
     output_size: int | tuple[int | None, ...]
 
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect(None)
-        problem = _needs_spatial(self, shape)
-        if problem:
-            effect.problems.append(problem)
-            return effect
+    def __post_init__(self) -> None:
+        _set(self, "output_size", _check_output_size(self, self.output_size))
+        _check_name(self, self.name)
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        if len(shape) < 2:
+            problems.append(_no_spatial(shape))
+            return FAILED
         ndim = len(shape) - 1
         requested = (self.output_size,) * ndim if isinstance(self.output_size, int) else self.output_size
         if len(requested) != ndim:
-            effect.problems.append(
+            problems.append(
                 ParameterError(
                     f"output_size has {len(requested)} entries {requested!r} for {ndim} spatial axes",
                     where="output_size",
                 )
             )
-            return effect
+            return FAILED
         out = tuple(size if want is None else want for size, want in zip(shape[1:], requested, strict=True))
-        effect.output = (shape[0], *out)
         steps: list[tuple[int, int, int] | None] = []
         for size, o in zip(shape[1:], out, strict=True):
             if size is None or o is None or size % o:
                 steps.append(None)  # uneven bins: no single window size and stride
             else:
                 steps.append((size // o, size // o, 0))
-        effect.rf = tuple(steps)
-        return effect
+        return (shape[0], *out), 0, 0, 0, tuple(steps)
 
 
-@dataclass(frozen=True, slots=True)
-class AdaptiveAvgPool(_AdaptiveMixin):
+@frozen
+class AdaptiveAvgPool(_Adaptive):
     """Adaptive average pooling to a fixed output size (``1`` is global pooling).
 
     An entry ``None`` keeps that axis' input size.
@@ -639,13 +763,9 @@ class AdaptiveAvgPool(_AdaptiveMixin):
 
     _positional: ClassVar[tuple[str, ...]] = ("output_size",)
 
-    def __post_init__(self) -> None:
-        _set(self, "output_size", _check_output_size(self, self.output_size))
-        _check_name(self, self.name)
 
-
-@dataclass(frozen=True, slots=True)
-class AdaptiveMaxPool(_AdaptiveMixin):
+@frozen
+class AdaptiveMaxPool(_Adaptive):
     """Adaptive max pooling to a fixed output size.
 
     >>> from convshape import trace
@@ -659,12 +779,12 @@ class AdaptiveMaxPool(_AdaptiveMixin):
 
     _positional: ClassVar[tuple[str, ...]] = ("output_size",)
 
-    def __post_init__(self) -> None:
-        _set(self, "output_size", _check_output_size(self, self.output_size))
-        _check_name(self, self.name)
+
+# ---------------------------------------------------------------------------
+# Dense layers and shape changes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Linear(Layer):
     """A fully connected layer acting on the last axis, as PyTorch's ``Linear``.
 
@@ -693,32 +813,34 @@ class Linear(Layer):
         _check_bool("Linear", "bias", self.bias)
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect((*shape[:-1], self.out_features), rf=None)
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        out = (*shape[:-1], self.out_features)
         fin = shape[-1]
         if fin is None:
-            return effect
+            return out, 0, 0, 0, None
         if self.in_features is not None and fin != self.in_features:
-            effect.problems.append(
+            problems.append(
                 ShapeError(
                     f"in_features is {self.in_features} but the input's last axis has {fin} features "
                     f"(input shape {fmt_shape(shape)}); use in_features={fin}",
                     where="in_features",
                 )
             )
-        if len(shape) > 1:
-            effect.notes.append(
-                f"acts on the last axis only ({fin} features) as PyTorch does; add Flatten() before it "
-                "to use every feature"
-            )
-        effect.params = fin * self.out_features + (self.out_features if self.bias else 0)
+        params = fin * self.out_features + (self.out_features if self.bias else 0)
         rows = shape[:-1]
-        if None not in rows:
-            effect.macs = fin * self.out_features * prod(v for v in rows if v is not None)
-        return effect
+        macs = 0 if None in rows else fin * self.out_features * prod(rows)  # type: ignore[arg-type]
+        return out, params, 0, macs, None
+
+    def _notes(self, shape: Shape | None) -> tuple[str, ...]:
+        if shape is None or len(shape) < 2 or shape[-1] is None:
+            return ()
+        return (
+            f"acts on the last axis only ({shape[-1]} features) as PyTorch does; add Flatten() before it "
+            "to use every feature",
+        )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Flatten(Layer):
     """Flatten ``(channels, *spatial)`` into one axis (PyTorch ``nn.Flatten()`` on a batch).
 
@@ -733,12 +855,12 @@ class Flatten(Layer):
     def __post_init__(self) -> None:
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
-        total = None if None in shape else prod(v for v in shape if v is not None)
-        return Effect((total,), rf=None)
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        total = None if None in shape else prod(shape)  # type: ignore[arg-type]
+        return (total,), 0, 0, 0, None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BatchNorm(Layer):
     """Batch normalisation: ``2 x channels`` parameters when affine (running statistics are buffers).
 
@@ -755,13 +877,29 @@ class BatchNorm(Layer):
         _check_bool("BatchNorm", "affine", self.affine)
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         channels = shape[0]
-        return Effect(shape, params=2 * channels if self.affine and channels is not None else 0)
+        return shape, (2 * channels if self.affine and channels is not None else 0), 0, 0, KEEP
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        channels = shape[0]
+        return shape, (2 * channels if self.affine and channels is not None else 0), 0, 0, fields
 
 
-@dataclass(frozen=True, slots=True)
-class Activation(Layer):
+class _Passthrough(Layer):
+    """A layer that leaves the shape as it is."""
+
+    __slots__ = ()
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        return shape, 0, 0, 0, KEEP
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        return shape, 0, 0, 0, fields
+
+
+@frozen
+class Activation(_Passthrough):
     """An element-wise activation; the shape is unchanged.
 
     >>> Activation("relu6").describe()
@@ -783,15 +921,12 @@ class Activation(Layer):
             raise ParameterError("function must be a non-empty name such as 'relu'", where="Activation")
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
-        return Effect(shape)
-
     def describe(self) -> str:
         return f"Activation({self.function!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Dropout(Layer):
+@frozen
+class Dropout(_Passthrough):
     """Dropout; the shape is unchanged.
 
     >>> Dropout(1.5)
@@ -813,12 +948,9 @@ class Dropout(Layer):
             raise ParameterError(f"p must be between 0 and 1, got {self.p}", where="Dropout")
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
-        return Effect(shape)
 
-
-@dataclass(frozen=True, slots=True)
-class Identity(Layer):
+@frozen
+class Identity(_Passthrough):
     """A layer that passes its input through.
 
     >>> from convshape import trace
@@ -832,11 +964,8 @@ class Identity(Layer):
     def __post_init__(self) -> None:
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
-        return Effect(shape)
 
-
-@dataclass(frozen=True, slots=True)
+@frozen
 class Upsample(Layer):
     """Upsampling by a scale factor (``floor(size * scale)``, PyTorch) or to a fixed size.
 
@@ -874,22 +1003,19 @@ class Upsample(Layer):
             _set(self, "size", _tuple_or_int("size", self.size, 1))
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect(None, rf=None)
-        problem = _needs_spatial(self, shape)
-        if problem:
-            effect.problems.append(problem)
-            return effect
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        if len(shape) < 2:
+            problems.append(_no_spatial(shape))
+            return FAILED
         ndim = len(shape) - 1
         if self.size is not None:
             sizes = (self.size,) * ndim if isinstance(self.size, int) else tuple(self.size)
             if len(sizes) != ndim:
-                effect.problems.append(
+                problems.append(
                     ParameterError(f"size has {len(sizes)} entries for {ndim} spatial axes", where="size")
                 )
-                return effect
-            effect.output = (shape[0], *sizes)
-            return effect
+                return FAILED
+            return (shape[0], *sizes), 0, 0, 0, None
         assert self.scale_factor is not None
         scales = (
             tuple(self.scale_factor)
@@ -897,12 +1023,12 @@ class Upsample(Layer):
             else (self.scale_factor,) * ndim
         )
         if len(scales) != ndim:
-            effect.problems.append(
+            problems.append(
                 ParameterError(
                     f"scale_factor has {len(scales)} entries for {ndim} spatial axes", where="scale_factor"
                 )
             )
-            return effect
+            return FAILED
         out: list[int | None] = []
         for axis, (size, scale) in enumerate(zip(shape[1:], scales, strict=True)):
             if size is None:
@@ -910,7 +1036,7 @@ class Upsample(Layer):
                 continue
             value = int(float(size) * float(scale))  # PyTorch: int64(double(size) * scale)
             if value < 1:
-                effect.problems.append(
+                problems.append(
                     ShapeError(
                         f"the output size floor({size} x {scale:g}) = {value} is below 1; use a larger scale_factor",
                         where=f"axis {axis}",
@@ -919,12 +1045,18 @@ class Upsample(Layer):
                 out.append(None)
             else:
                 out.append(value)
-        effect.output = (shape[0], *out)
-        return effect
+        return (shape[0], *out), 0, 0, 0, None
 
 
-@dataclass(frozen=True, slots=True)
-class Pad(Layer):
+class _Padding(Layer):
+    __slots__ = ()
+    _private = ("_pairs",)
+    #: (before, after) per axis, or a single pair for every axis
+    _pairs: tuple[tuple[int, int], ...]
+
+
+@frozen
+class Pad(_Padding):
     """Zero padding of the spatial axes: one int for every side, or one int or (before, after) pair per axis.
 
     >>> from convshape import trace
@@ -944,31 +1076,28 @@ class Pad(Layer):
         spec = _padding_spec(self.padding)
         hint = ndim_hint(padding=spec)
         try:
-            axes_params("conv", hint or 1, 1, 1, spec)
+            params = axes_params("conv", hint or 1, 1, 1, spec)
         except ParameterError as err:
             raise err.located("Pad") from None
         _set(self, "padding", spec)
+        _set(self, "_pairs", tuple((p.padding[0], p.padding[1]) for p in params))
         _check_name(self, self.name)
 
-    def _trace(self, shape: Shape) -> Effect:
-        effect = Effect(None)
-        problem = _needs_spatial(self, shape)
-        if problem:
-            effect.problems.append(problem)
-            return effect
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        if len(shape) < 2:
+            problems.append(_no_spatial(shape))
+            return FAILED
         ndim = len(shape) - 1
-        try:
-            params = axes_params("conv", ndim, 1, 1, self.padding)
-        except ParameterError as err:
-            effect.problems.append(err)
-            return effect
-        out: list[int | None] = []
-        steps: list[tuple[int, int, int] | None] = []
-        for size, axis_param in zip(shape[1:], params, strict=True):
-            assert not isinstance(axis_param.padding, str)  # Pad takes no padding strings
-            before, after = axis_param.padding
-            out.append(None if size is None else size + before + after)
-            steps.append((1, 1, before))
-        effect.output = (shape[0], *out)
-        effect.rf = tuple(steps)
-        return effect
+        pairs = self._pairs
+        if isinstance(self.padding, int):
+            pairs = pairs * ndim
+        elif len(pairs) != ndim:
+            try:
+                axes_params("conv", ndim, 1, 1, self.padding)
+            except ParameterError as err:
+                problems.append(err)
+            return FAILED
+        out = tuple(
+            None if size is None else size + b + a for size, (b, a) in zip(shape[1:], pairs, strict=True)
+        )
+        return (shape[0], *out), 0, 0, 0, tuple((1, 1, b) for b, _ in pairs)

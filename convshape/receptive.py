@@ -22,14 +22,26 @@ ReceptiveField(size=7, stride=4, padding=3)
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from convshape._frozen import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Field(NamedTuple):
+        size: int = 1
+        stride: int = 1
+        padding: int = 0
+
+else:  # typing costs milliseconds to import; the runtime class is the same named tuple
+    _Field = record("ReceptiveField", ("size", "stride", "padding"), defaults=(1, 1, 0))
 
 __all__ = ["ReceptiveField"]
 
 _new = tuple.__new__
 
 
-class ReceptiveField(NamedTuple):
+class ReceptiveField(_Field):
     """The receptive field of a feature map on one axis (size, effective stride, effective padding).
 
     An immutable named tuple (cheap to create: the tracer makes one per axis per row).
@@ -38,9 +50,7 @@ class ReceptiveField(NamedTuple):
     ReceptiveField(size=11, stride=4, padding=2)
     """
 
-    size: int = 1
-    stride: int = 1
-    padding: int = 0
+    __slots__ = ()
 
     def then(self, extent: int, stride: int = 1, before: int = 0) -> ReceptiveField:
         """The field after a window of dilated ``extent``, ``stride`` and ``before`` padding.
@@ -48,6 +58,8 @@ class ReceptiveField(NamedTuple):
         >>> ReceptiveField(3, 2, 1).then(3, 1, 1)
         ReceptiveField(size=7, stride=2, padding=3)
         """
+        if extent == 1 and stride == 1 and before == 0:
+            return self
         size, step, padding = self
         return _new(ReceptiveField, (size + (extent - 1) * step, step * stride, padding + before * step))
 
@@ -68,6 +80,28 @@ class ReceptiveField(NamedTuple):
         return self.size - 1 - 2 * self.padding
 
 
+def move(
+    fields: tuple[ReceptiveField | None, ...] | None, steps: object
+) -> tuple[ReceptiveField | None, ...] | None:
+    """Per-axis fields moved through a layer's steps: ``"keep"`` (no pixel moves), ``None``
+    (the field ends: no spatial correspondence), or per axis ``(extent, stride, before)``.
+
+    >>> move((ReceptiveField(),) * 2, ((3, 2, 1), (1, 1, 0)))
+    (ReceptiveField(size=3, stride=2, padding=1), ReceptiveField(size=1, stride=1, padding=0))
+    """
+    if steps == "keep":
+        return fields
+    if fields is None or not isinstance(steps, tuple):
+        return None
+    n = len(fields)
+    if n != len(steps):
+        return None
+    field, step = fields[0], steps[0]
+    if field is not None and step is not None and fields.count(field) == n and steps.count(step) == n:
+        return (field.then(*step),) * n  # the same window on every axis of a square field
+    return tuple(None if f is None or s is None else f.then(*s) for f, s in zip(fields, steps, strict=True))
+
+
 def merge(
     fields: list[tuple[ReceptiveField | None, ...] | None],
 ) -> tuple[tuple[ReceptiveField | None, ...] | None, list[str]]:
@@ -76,15 +110,26 @@ def merge(
     Returns the combined per-axis fields and notes on axes where the branches are misaligned
     (different effective strides, or fields whose centres differ).
     """
-    branches: list[tuple[ReceptiveField | None, ...]] = []
-    for f in fields:
-        if f is None:
-            return None, []
-        branches.append(f)
-    if not branches or any(len(f) != len(branches[0]) for f in branches):
+    if not fields or None in fields:
         return None, []
-    ndim = len(branches[0])
+    branches: list[tuple[ReceptiveField | None, ...]] = fields  # type: ignore[assignment]
+    first = branches[0]
+    ndim = len(first)
+    if fields.count(first) == len(fields):  # every branch has the same field
+        return first, []
+    square: list[ReceptiveField] = []
+    for f in branches:
+        if len(f) != ndim:
+            return None, []
+        head = f[0]
+        if head is not None and f.count(head) == ndim:
+            square.append(head)
     notes: list[str] = []
+    if len(square) == len(branches):  # square fields: one axis says all, unless it has a note
+        largest = _combine(0, square, notes)
+        if not notes:
+            return (largest,) * ndim, notes
+        notes.clear()
     combined: list[ReceptiveField | None] = []
     for axis in range(ndim):
         known: list[ReceptiveField] = []
@@ -102,14 +147,16 @@ def merge(
 
 def _combine(axis: int, known: list[ReceptiveField], notes: list[str]) -> ReceptiveField:
     largest = known[0]
-    stride, centre = largest[1], largest.center_offset2
+    size, stride, padding = largest
+    centre = size - 1 - 2 * padding
     aligned = same_stride = True
     for field in known[1:]:
-        if field[0] > largest[0]:
+        other_size, other_stride, other_padding = field
+        if other_size > largest[0]:
             largest = field
-        if field[1] != stride:
+        if other_stride != stride:
             same_stride = False
-        elif field.center_offset2 != centre:
+        elif other_size - 1 - 2 * other_padding != centre:
             aligned = False
     if not same_stride:
         notes.append(

@@ -9,19 +9,29 @@ Data flows one way: layer specs -> :func:`trace` -> :class:`Report` -> renderers
 ((101,), 4160)
 >>> [row.output_shape for row in report.rows][:4]
 [(64, 75, 75), (64, 14, 14), (256, 6, 6), (256, 1, 1)]
+
+How it works, top to bottom:
+
+1. The network is walked with an explicit stack of frames, one per container being traced
+   (no recursion, so any nesting depth works).  A frame hands out its children in order and
+   collects what they produce; a :class:`Sequential` frame applies its leaf layers in a loop.
+2. A leaf is applied to the value flowing in, a ``(shape, receptive fields)`` pair: the layer
+   computes its output shape, parameters, kernels and MACs from its spec, validated when it
+   was built (``Layer._apply``), and the tracer moves the receptive field.  A merge point
+   (Residual, Concat, Graph merges) checks and combines the shapes and fields of its inputs.
+3. Each leaf and merge point becomes a :class:`Row`, a small tuple.  What only display needs
+   (the dotted path, per-axis window arithmetic, uncovered positions, notes) is computed when
+   it is read, from the row's layer and input shape.
+
+Nothing is cached between traces and no global state is touched: a trace is a pure function
+of the spec and the input, safe to run from any number of threads.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Generator, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Union
+from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
-from convshape.arithmetic import AxisWindow
 from convshape.containers import (
-    CONTAINERS,
     MERGES,
     Concat,
     Graph,
@@ -32,16 +42,38 @@ from convshape.containers import (
     equal_shapes,
 )
 from convshape.errors import ConvShapeError, ParameterError, check_int, type_name
-from convshape.layers import Effect, Layer, Shape, fmt_shape
+from convshape.layers import Layer, _Window, fmt_shape
 from convshape.receptive import ReceptiveField, merge
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+    from convshape.arithmetic import AxisWindow
+    from convshape.layers import Shape
+
+    Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
+    #: what flows along the network: a shape and its receptive fields
+    Value = tuple[Union[Shape, None], Fields]
+    #: a path as a linked list: (parent, segment), None at the root; joined when a row is read
+    PathNode = Union[tuple[Any, Union[str, int]], None]
+    Frame = Union["_SequentialFrame", "_ResidualFrame", "_ConcatFrame", "_GraphFrame"]
 
 __all__ = ["Report", "Row", "check", "trace"]
 
-Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
+_new = tuple.__new__
 
 
-class Row(NamedTuple):
-    """One line of a report: a leaf layer, or the merge point of a Residual or Concat.
+def _join(path: PathNode) -> str:
+    parts: list[str] = []
+    while path is not None:
+        path, segment = path
+        parts.append(str(segment))
+    return ".".join(reversed(parts))
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """One line of a report: a leaf layer, or the merge point of a Residual, Concat or Graph merge.
 
     Attributes:
         path: 0-based dotted path like PyTorch's module names (``"4.body.0"``).
@@ -57,23 +89,79 @@ class Row(NamedTuple):
         windows: The resolved per-axis arithmetic (window layers only), used by explanations.
         notes: Remarks that are not errors (misaligned branches, Linear on a spatial map).
 
+    ``path``, ``windows``, ``uncovered`` and ``notes`` are computed when read.
+
     >>> from convshape import Conv, trace
     >>> row = trace(Conv(8, 3, stride=2), (3, 10, 10)).rows[0]
     >>> row.path, row.output_shape, row.uncovered
     ('0', (8, 4, 4), (1, 1))
     """
 
-    path: str
-    layer: Layer
-    input_shape: Shape | None
-    output_shape: Shape | None
-    params: int = 0
-    kernels: int = 0
-    macs: int = 0
-    receptive_field: Fields = None
-    uncovered: tuple[int | None, ...] = ()
-    windows: tuple[AxisWindow | None, ...] = ()
-    notes: tuple[str, ...] = ()
+    __slots__ = ()
+
+    @property
+    def path(self) -> str:
+        """The dotted path, e.g. ``"4.body.0"``."""
+        return _join(self[0])
+
+    @property
+    def layer(self) -> Layer:
+        """The layer spec."""
+        layer: Layer = self[1]
+        return layer
+
+    @property
+    def input_shape(self) -> Shape | None:
+        """The shape the layer receives."""
+        shape: Shape | None = self[2]
+        return shape
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """The shape the layer produces."""
+        shape: Shape | None = self[3]
+        return shape
+
+    @property
+    def params(self) -> int:
+        """Parameters of this row."""
+        value: int = self[4]
+        return value
+
+    @property
+    def kernels(self) -> int:
+        """2-D (N-D) kernels of this row."""
+        value: int = self[5]
+        return value
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of this row, per sample, bias excluded."""
+        value: int = self[6]
+        return value
+
+    @property
+    def receptive_field(self) -> Fields:
+        """Per spatial axis, the receptive field of the output (``None`` where undefined)."""
+        fields: Fields = self[7]
+        return fields
+
+    @property
+    def windows(self) -> tuple[AxisWindow | None, ...]:
+        """The per-axis window arithmetic (window layers only, else ``()``)."""
+        return self.layer._windows(self.input_shape)
+
+    @property
+    def uncovered(self) -> tuple[int | None, ...]:
+        """Per spatial axis, input positions no window reads (convolutions and pooling only)."""
+        layer = self.layer
+        return layer._uncovered(self.input_shape) if isinstance(layer, _Window) else ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Remarks that are not errors."""
+        merged: tuple[str, ...] = self[8]
+        return merged or self.layer._notes(self.input_shape)
 
     @property
     def kind(self) -> str:
@@ -88,10 +176,33 @@ class Row(NamedTuple):
     @property
     def depth(self) -> int:
         """Nesting depth: the number of dotted components of the path, less one."""
-        return self.path.count(".")
+        depth, path = -1, self[0]
+        while path is not None:
+            depth, path = depth + 1, path[0]
+        return depth
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.path, *self[1:])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Row):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Row(path={self.path!r}, layer={self.layer.describe()}, input_shape={self.input_shape}, "
+            f"output_shape={self.output_shape}, params={self.params}, kernels={self.kernels}, "
+            f"macs={self.macs}, receptive_field={self.receptive_field})"
+        )
 
 
-@dataclass(frozen=True, slots=True)
 class Report:
     """The result of :func:`trace`: rows, totals, the output shape and receptive field.
 
@@ -108,28 +219,54 @@ class Report:
     (ReceptiveField(size=83, stride=20, padding=0), ReceptiveField(size=83, stride=20, padding=0))
     """
 
+    __slots__ = ("input_shape", "network", "output_shape", "outputs", "problems", "receptive_field", "rows")
     network: Layer
     input_shape: Shape
     rows: tuple[Row, ...]
     output_shape: Shape | None
     receptive_field: Fields
-    problems: tuple[ConvShapeError, ...] = ()
-    outputs: dict[str, Shape | None] = field(default_factory=dict, hash=False)
+    problems: tuple[ConvShapeError, ...]
+    outputs: dict[str, Shape | None]
+
+    def __init__(
+        self,
+        network: Layer,
+        input_shape: Shape,
+        rows: tuple[Row, ...],
+        output_shape: Shape | None,
+        receptive_field: Fields,
+        problems: tuple[ConvShapeError, ...] = (),
+        outputs: dict[str, Shape | None] | None = None,
+    ) -> None:
+        setter = object.__setattr__
+        setter(self, "network", network)
+        setter(self, "input_shape", input_shape)
+        setter(self, "rows", rows)
+        setter(self, "output_shape", output_shape)
+        setter(self, "receptive_field", receptive_field)
+        setter(self, "problems", problems)
+        setter(self, "outputs", {} if outputs is None else outputs)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Report is read-only: cannot set {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Report, tuple(getattr(self, name) for name in _REPORT_FIELDS))
 
     @property
     def total_params(self) -> int:
         """Sum of the rows' parameters."""
-        return sum(row.params for row in self.rows)
+        return sum(row[4] for row in self.rows)
 
     @property
     def total_macs(self) -> int:
         """Sum of the rows' multiply-accumulates (per sample, bias excluded)."""
-        return sum(row.macs for row in self.rows)
+        return sum(row[6] for row in self.rows)
 
     @property
     def total_kernels(self) -> int:
         """Sum of the rows' 2-D kernel counts."""
-        return sum(row.kernels for row in self.rows)
+        return sum(row[5] for row in self.rows)
 
     def __repr__(self) -> str:
         return (
@@ -186,6 +323,9 @@ class Report:
         return report_dict(self)
 
 
+_REPORT_FIELDS = ("network", "input_shape", "rows", "output_shape", "receptive_field", "problems", "outputs")
+
+
 def location(path: str, layer: Layer) -> str:
     """How messages name a layer: ``layer 4.body.0 'conv2' (Conv(64, 3, padding=1))``."""
     name = f" {layer.name!r}" if layer.name else ""
@@ -202,322 +342,211 @@ def _input_shape(input_shape: object) -> tuple[int, ...]:
     return tuple(check_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape))
 
 
-State = tuple[Union[Shape, None], Fields]
-#: A path as a linked list (parent, segment, joined): "4.body.0" is kept whole while it is
-#: short, and beyond that joined only for rows; building long strings level by level would
-#: make deep nesting quadratic.
-PathNode = Union[tuple[Any, str, Union[str, None]], None]
-_SHORT_PATH = 200
+# ---------------------------------------------------------------------------
+# Leaves and merge points: one row each.
 
 
-def _child(parent: PathNode, segment: str) -> PathNode:
-    if parent is None:
-        return (None, segment, segment)
-    prefix = parent[2]
-    joined = f"{prefix}.{segment}" if prefix is not None and len(prefix) < _SHORT_PATH else None
-    return (parent, segment, joined)
+_RESIDUAL, _CONCAT, _MERGE = 0, 1, 2
+_UNKNOWN = (None, 0, 0, 0, None)
 
 
-def _join(path: PathNode) -> str:
-    parts: list[str] = []
-    while path is not None:
-        path, segment, joined = path
-        if joined is not None:
-            parts.append(joined)
-            break
-        parts.append(segment)
-    return ".".join(reversed(parts))
+class _Tracer:
+    """Rows and problems of one trace; ``collect`` keeps going past problems (``check``)."""
+
+    __slots__ = ("collect", "graph", "input_shape", "last_fields", "network", "problems", "rows")
+
+    def __init__(self, network: Layer, input_shape: Shape, collect: bool) -> None:
+        self.network = network
+        self.input_shape = input_shape
+        self.collect = collect
+        self.rows: list[Row] = []
+        self.problems: list[ConvShapeError] = []
+        ndim = len(input_shape) - 1
+        self.last_fields: Fields = (ReceptiveField(),) * ndim if ndim else None
+        self.graph: _GraphFrame | None = None  # a root Graph's frame, for its named outputs
+
+    def leaf(self, layer: Layer, path: PathNode, value: Value) -> Value:
+        shape, fields = value
+        found: list[ConvShapeError] = []
+        out, params, kernels, macs, moved = _UNKNOWN if shape is None else layer._apply(shape, fields, found)
+        if out is not None:
+            if len(out) >= 2:
+                self.last_fields = moved
+            else:
+                moved = None
+        if found:  # raises here in trace(): the partial report ends before this layer
+            self.found(found, path, layer)
+        self.rows.append(_new(Row, (path, layer, shape, out, params, kernels, macs, moved, ())))
+        return out, moved
+
+    def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:
+        found: list[ConvShapeError] = []
+        shapes = [shape for shape, _ in inputs]
+        fields, notes = merge([f for _, f in inputs])
+        if code == _RESIDUAL:
+            shape = equal_shapes(shapes[0], shapes[1], found)
+        elif code == _CONCAT:
+            shape = concatenate(shapes, 0, found)
+        else:
+            shape = layer._merge(shapes, found)  # type: ignore[attr-defined]
+        if shape is not None:
+            if len(shape) >= 2:
+                self.last_fields = fields
+            else:
+                fields = None
+        if found:
+            self.found(found, path, layer)
+        self.rows.append(
+            _new(Row, (path, layer, value[0], shape, 0, 0, 0, fields, tuple(notes) if notes else ()))
+        )
+        return shape, fields
+
+    def found(self, found: list[ConvShapeError], path: PathNode, layer: Layer) -> None:
+        where = location(_join(path), layer)
+        located = [problem.located(where) for problem in found]
+        if not self.collect:
+            err = located[0]
+            err.report = self.report(None, partial=True)  # type: ignore[attr-defined]
+            raise err
+        self.problems.extend(located)
+
+    def report(self, output: Shape | None, partial: bool = False) -> Report:
+        if self.graph is None:
+            outputs = {"output": output}
+        else:  # a partial report has not reached every output yet
+            env = self.graph.env
+            outputs = {name: env[name][0] if name in env else None for name in self.graph.node.outputs}
+        rows = tuple(self.rows)
+        problems = tuple(self.problems)
+        return Report(self.network, self.input_shape, rows, output, self.last_fields, problems, outputs)
 
 
 # ---------------------------------------------------------------------------
-# A network is compiled once into a flat plan; tracing runs the plan on an input.
+# Containers: one frame each while their children are traced.
 #
-# Compiling walks the containers (with its own stack: no recursion limit) and emits one step
-# per leaf layer and per merge point, in report order.  Each step reads values of earlier
-# steps by index and produces one value, a (shape, receptive fields) pair; value 0 is the
-# input.  Running a plan is one loop, with no tree walking and no path building.  A step
-# remembers its outcome (row, output value, problems) for the inputs it has seen, and what a
-# leaf does to a shape is cached per (spec, shape) across networks: specs are immutable and
-# hashable, and networks repeat layers (a ResNet stage's blocks).
-
-_LEAF, _RESIDUAL, _CONCAT, _MERGE = 0, 1, 2, 3
-#: (row, output value, problems, whether the output has spatial axes); never mutated once cached
-Outcome = tuple[Row, State, list[ConvShapeError], bool]
-#: (code, layer, path, indices of the values it reads, its memo of outcomes)
-Step = tuple[int, Layer, PathNode, tuple[int, ...], dict[Any, Outcome]]
-Request = tuple[Layer, PathNode, int]
-Frame = Generator[Request, int, int]
-#: a step forgets its outcomes past this many distinct inputs (input_sizes() scans many sizes)
-_MEMO_LIMIT = 64
+# ``resume(tracer, result)`` receives what the child it handed out last produced (None at the
+# start), and returns the next child container to trace as (container, path, value), or None
+# when the frame is done; its output is then in ``value``.
 
 
-class _Plan(NamedTuple):
-    steps: tuple[Step, ...]
-    result: int  # index of the network's output value
-    outputs: tuple[tuple[str, int], ...] | None  # a root Graph's named outputs
+class _SequentialFrame:
+    __slots__ = ("layers", "path", "position", "value")
+
+    def __init__(self, node: Sequential, path: PathNode, value: Value) -> None:
+        self.layers, self.path, self.position, self.value = node.layers, path, 0, value
+
+    def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
+        value = self.value if result is None else result
+        layers, path, position = self.layers, self.path, self.position
+        while position < len(layers):
+            layer = layers[position]
+            where = (path, position)
+            position += 1
+            if layer._container:
+                self.position, self.value = position, value
+                return layer, where, value
+            value = tracer.leaf(layer, where, value)
+        self.position, self.value = position, value
+        return None
 
 
-def _compile(network: Layer) -> _Plan:
-    steps: list[Step] = []
-    outputs: tuple[tuple[str, int], ...] | None = None
+class _ResidualFrame:
+    __slots__ = ("body", "node", "path", "stage", "value")
+
+    def __init__(self, node: Residual, path: PathNode, value: Value) -> None:
+        self.node, self.path, self.value, self.stage = node, path, value, 0
+        self.body: Value | None = None
+
+    def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
+        self.stage += 1
+        if self.stage == 1:
+            return self.node.body, (self.path, "body"), self.value
+        if self.stage == 2:
+            self.body = result
+            if self.node.shortcut is not None:
+                return self.node.shortcut, (self.path, "shortcut"), self.value
+            result = self.value
+        assert self.body is not None
+        assert result is not None
+        self.value = tracer.merge(_RESIDUAL, self.node, self.path, self.value, [self.body, result])
+        return None
+
+
+class _ConcatFrame:
+    __slots__ = ("node", "outputs", "path", "value")
+
+    def __init__(self, node: Concat, path: PathNode, value: Value) -> None:
+        self.node, self.path, self.value = node, path, value
+        self.outputs: list[Value] = []
+
+    def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
+        if result is not None:
+            self.outputs.append(result)
+        branches = self.node.branches
+        i = len(self.outputs)
+        if i < len(branches):
+            return branches[i], ((self.path, "branches"), i), self.value
+        self.value = tracer.merge(_CONCAT, self.node, self.path, self.value, self.outputs)
+        return None
+
+
+class _GraphFrame:
+    __slots__ = ("env", "node", "path", "position", "value")
+
+    def __init__(self, node: Graph, path: PathNode, value: Value) -> None:
+        self.node, self.path, self.value, self.position = node, path, value, 0
+        self.env: dict[str, Value] = {node.input: value}
+
+    def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
+        nodes, env = self.node.nodes, self.env
+        if result is not None:
+            env[nodes[self.position - 1].name] = result
+        while self.position < len(nodes):
+            step = nodes[self.position]
+            self.position += 1
+            where = (self.path, step.name)
+            op = step.op
+            if isinstance(op, MERGES):
+                inputs = [env[name] for name in step.inputs]
+                env[step.name] = tracer.merge(_MERGE, op, where, inputs[0], inputs)
+            elif op._container:
+                return op, where, env[step.inputs[0]]
+            else:
+                env[step.name] = tracer.leaf(op, where, env[step.inputs[0]])
+        self.value = env[self.node.outputs[0]]
+        return None
+
+
+def _frame(container: Layer, path: PathNode, value: Value) -> Frame:
+    if isinstance(container, Sequential):
+        return _SequentialFrame(container, path, value)
+    if isinstance(container, Residual):
+        return _ResidualFrame(container, path, value)
+    if isinstance(container, Concat):
+        return _ConcatFrame(container, path, value)
+    assert isinstance(container, Graph)
+    return _GraphFrame(container, path, value)
+
+
+def _run(network: Layer, input_shape: Shape, collect: bool) -> Report:
+    tracer = _Tracer(network, input_shape, collect)
     root = network if isinstance(network, (Sequential, Graph)) else Sequential(network)
-
-    def emit(code: int, layer: Layer, path: PathNode, sources: tuple[int, ...]) -> int:
-        steps.append((code, layer, path, sources, {}))
-        return len(steps)
-
-    def sequential(node: Sequential, path: PathNode, src: int) -> Frame:
-        prefix = "" if path is None else path[2]
-        dot = "." if prefix else ""
-        keep = prefix is not None and len(prefix) < _SHORT_PATH
-        for i, child in enumerate(node.layers):
-            segment = str(i)
-            where = (path, segment, f"{prefix}{dot}{segment}" if keep else None)
-            if isinstance(child, CONTAINERS):
-                src = yield (child, where, src)
-            else:
-                steps.append((_LEAF, child, where, (src,), {}))
-                src = len(steps)
-        return src
-
-    def residual(node: Residual, path: PathNode, src: int) -> Frame:
-        body = yield (node.body, _child(path, "body"), src)
-        short = src if node.shortcut is None else (yield (node.shortcut, _child(path, "shortcut"), src))
-        return emit(_RESIDUAL, node, path, (src, body, short))
-
-    def concat(node: Concat, path: PathNode, src: int) -> Frame:
-        outs = [src]
-        for i, branch in enumerate(node.branches):
-            outs.append((yield (branch, _child(_child(path, "branches"), str(i)), src)))
-        return emit(_CONCAT, node, path, tuple(outs))
-
-    def graph(node: Graph, path: PathNode, src: int) -> Frame:
-        nonlocal outputs
-        env = {node.input: src}
-        for step in node.nodes:
-            where = _child(path, step.name)
-            if isinstance(step.op, MERGES):
-                env[step.name] = emit(_MERGE, step.op, where, tuple(env[name] for name in step.inputs))
-            elif isinstance(step.op, CONTAINERS):
-                env[step.name] = yield (step.op, where, env[step.inputs[0]])
-            else:
-                env[step.name] = emit(_LEAF, step.op, where, (env[step.inputs[0]],))
-        if node is root:
-            outputs = tuple((name, env[name]) for name in node.outputs)
-        return env[node.outputs[0]]
-
-    def frame(node: Layer, path: PathNode, src: int) -> Frame:
-        if isinstance(node, Sequential):
-            return sequential(node, path, src)
-        if isinstance(node, Residual):
-            return residual(node, path, src)
-        if isinstance(node, Graph):
-            return graph(node, path, src)
-        assert isinstance(node, Concat)
-        return concat(node, path, src)
-
-    stack: list[Frame] = [frame(root, None, 0)]
-    send: int | None = None
-    result = 0
+    first = _frame(root, None, (input_shape, tracer.last_fields))
+    if isinstance(first, _GraphFrame):
+        tracer.graph = first
+    stack: list[Frame] = [first]
+    result: Value | None = None
     while stack:
-        try:
-            child, path, src = stack[-1].send(send) if send is not None else next(stack[-1])
-        except StopIteration as stop:
+        frame = stack[-1]
+        child = frame.resume(tracer, result)
+        if child is None:
             stack.pop()
-            send = result = stop.value
-            continue
-        stack.append(frame(child, path, src))
-        send = None
-    return _Plan(tuple(steps), result, outputs)
-
-
-#: Compiled plans by network identity, holding the network so its id is not reused.
-_PLANS: dict[int, tuple[Layer, _Plan]] = {}
-_PLAN_LIMIT = 32
-#: Outcomes remembered by all kept plans together (about half a KiB each) before they are dropped.
-_REMEMBER_LIMIT = 100_000
-_remembered = 0
-
-
-def _plan(network: Layer) -> _Plan:
-    entry = _PLANS.get(id(network))
-    if entry is not None and entry[0] is network:
-        return entry[1]
-    plan = _compile(network)
-    if len(_PLANS) >= _PLAN_LIMIT:
-        _PLANS.clear()
-    _PLANS[id(network)] = (network, plan)
-    return plan
-
-
-#: What a leaf does to a shape, per (spec, shape): shared by every network using the spec.
-_EFFECTS: dict[tuple[Layer, Shape], Effect] = {}
-_CACHE_LIMIT = 20_000
-
-
-def _clear_caches() -> None:
-    """Forget every compiled plan, effect and validated parameter set (to time a first trace)."""
-    from convshape.layers import _AXES
-
-    global _remembered
-    _PLANS.clear()
-    _EFFECTS.clear()
-    _AXES.clear()
-    _remembered = 0
-
-
-def _effect(layer: Layer, shape: Shape | None) -> Effect:
-    if shape is None:
-        return Effect(None, rf=None)
-    key = (layer, shape)
-    try:
-        return _EFFECTS[key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable value slipped into a spec: compute without caching
-        return layer._trace(shape)
-    effect = layer._trace(shape)
-    if len(_EFFECTS) >= _CACHE_LIMIT:
-        _EFFECTS.clear()
-    _EFFECTS[key] = effect
-    return effect
-
-
-_NO_MOVE = (1, 1, 0)
-_new = tuple.__new__
-
-
-def _leaf_outcome(layer: Layer, path: PathNode, state: State) -> Outcome:
-    shape, rf = state
-    effect = _effect(layer, shape)
-    out = effect.output
-    step = effect.rf
-    new_rf: Fields
-    if step == "keep":
-        new_rf = rf
-    elif step is None or rf is None:
-        new_rf = None
-    else:
-        composed: list[ReceptiveField | None] = []
-        for r, s in zip(rf, step, strict=True):
-            if r is None or s is None:
-                composed.append(None)
-            elif s == _NO_MOVE:  # a 1x1 window at stride 1 without padding
-                composed.append(r)
-            else:
-                composed.append(r.then(*s))
-        new_rf = tuple(composed)
-    spatial = out is not None and len(out) >= 2
-    if out is not None and not spatial:
-        new_rf = None
-    row = _new(
-        Row,
-        (
-            _join(path),
-            layer,
-            shape,
-            out,
-            effect.params,
-            effect.kernels,
-            effect.macs,
-            new_rf,
-            effect.uncovered,
-            effect.windows,
-            tuple(effect.notes),
-        ),
-    )
-    return row, (out, new_rf), effect.problems, spatial
-
-
-def _merge_outcome(code: int, layer: Layer, path: PathNode, states: tuple[State, ...]) -> Outcome:
-    problems: list[ConvShapeError] = []
-    if code == _RESIDUAL:
-        state, merged = states[0], states[1:]
-        shape = equal_shapes(merged[0][0], merged[1][0], problems)
-    elif code == _CONCAT:
-        state, merged = states[0], states[1:]
-        shape = concatenate([s[0] for s in merged], 0, problems)
-    else:
-        state, merged = states[0], states
-        effect = layer._merge([s[0] for s in merged])  # type: ignore[attr-defined]
-        shape, problems = effect.output, effect.problems
-    fields, notes = merge([s[1] for s in merged])
-    spatial = shape is not None and len(shape) >= 2
-    if shape is not None and not spatial:
-        fields = None
-    row = _new(Row, (_join(path), layer, state[0], shape, 0, 0, 0, fields, (), (), tuple(notes)))
-    return row, (shape, fields), problems, spatial
-
-
-def _outcome(step: Step, key: Any) -> Outcome:
-    """A step's outcome for the value(s) *key* it reads, remembered for the next trace."""
-    code, layer, path, _, memo = step
-    outcome = _leaf_outcome(layer, path, key) if code == _LEAF else _merge_outcome(code, layer, path, key)
-    global _remembered
-    _remembered += 1
-    if _remembered > _REMEMBER_LIMIT:  # the running plan keeps its memos until it is dropped too
-        _PLANS.clear()
-        _remembered = 0
-    if len(memo) >= _MEMO_LIMIT:
-        memo.clear()
-    memo[key] = outcome
-    return outcome
-
-
-def _run(plan: _Plan, network: Layer, input_shape: tuple[int, ...], collect: bool) -> Report:
-    ndim = len(input_shape) - 1
-    rf: Fields = (ReceptiveField(),) * ndim if ndim else None
-    values: list[State] = [(input_shape, rf)]
-    rows: list[Row] = []
-    problems: list[ConvShapeError] = []
-    last_spatial = rf
-
-    def report(output: Shape | None) -> Report:
-        if plan.outputs is None:
-            outputs = {"output": output}
-        else:  # a partial report (a failing step) has not reached every output yet
-            outputs = {name: values[i][0] if i < len(values) else None for name, i in plan.outputs}
-        return Report(network, input_shape, tuple(rows), output, last_spatial, tuple(problems), outputs)
-
-    for step in plan.steps:
-        memo = step[4]
-        key: Any = values[step[3][0]] if step[0] == _LEAF else tuple(values[i] for i in step[3])
-        try:
-            row, value, found, spatial = memo[key]
-        except KeyError:
-            row, value, found, spatial = _outcome(step, key)
-        if found:
-            where = location(row.path, row.layer)
-            located = [p.located(where) for p in found]
-            if not collect:
-                err = located[0]
-                err.report = report(None)  # type: ignore[attr-defined]
-                raise err
-            problems.extend(located)
-        if spatial:
-            last_spatial = value[1]
-        rows.append(row)
-        values.append(value)
-    output = values[plan.result][0]
-    return report(output)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while tracing: a trace allocates many small objects and
-    makes no cycles, and in a process with a large heap (a framework loaded) each collection
-    would rescan it, making long networks slower per layer."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _prepare(network: object, input_shape: object) -> tuple[Layer, tuple[int, ...]]:
-    return as_layer(network, "network"), _input_shape(input_shape)
+            result = frame.value
+        else:
+            stack.append(_frame(*child))
+            result = None
+    assert result is not None
+    return tracer.report(result[0])
 
 
 def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Report:
@@ -543,9 +572,7 @@ def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Repor
     ...
     convshape.errors.ShapeError: layer 1 (MaxPool(80)), axis 0, kernel_size: the output size (75 + 0 + 0 - 80) // 80 + 1 = 0 is below 1; use a smaller window, or an input of at least 80
     """
-    layer, shape = _prepare(network, input_shape)
-    with _gc_paused():
-        return _run(_plan(layer), layer, shape, collect=False)
+    return _run(as_layer(network, "network"), _input_shape(input_shape), collect=False)
 
 
 def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[ConvShapeError]:
@@ -562,6 +589,4 @@ def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[
     layer 2 (MaxPool(8)), axis 0, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
     layer 2 (MaxPool(8)), axis 1, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
     """
-    layer, shape = _prepare(network, input_shape)
-    with _gc_paused():
-        return list(_run(_plan(layer), layer, shape, collect=True).problems)
+    return list(_run(as_layer(network, "network"), _input_shape(input_shape), collect=True).problems)

@@ -14,8 +14,6 @@ network, so parameter counts can be compared with its published figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from convshape.containers import (
     Concat,
     Residual,
@@ -35,6 +33,10 @@ from convshape.layers import (
     Linear,
     MaxPool,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "NETWORKS",

@@ -23,21 +23,22 @@ def _load() -> ModuleType:
     return module
 
 
-def test_trace_and_scaling_benchmarks_print_their_figures(capsys: pytest.CaptureFixture[str]) -> None:
+def test_trace_sweep_and_scaling_benchmarks_print_their_figures(capsys: pytest.CaptureFixture[str]) -> None:
     bench = _load()
-    bench.bench_trace(1)
+    bench.bench_first_trace(3)
+    bench.bench_sweep(3)
     bench.bench_scaling(quick=True)
     out = capsys.readouterr().out
-    assert "ResNet-50 (175 rows" in out
-    assert "spec traced before" in out
-    assert "first trace" in out
+    assert "first trace of ResNet-50 (175 rows" in out
+    assert "architecture sweep: 3 distinct random CNNs" in out
     assert out.count("us per layer") == 4
-    assert out.count("us per level") == 4
+    assert out.count("us per level") == 3
     if "torch" in sys.modules or importlib.util.find_spec("torch") is not None:
-        assert "PyTorch meta-device forward" in out
+        assert "meta forward (eval, no_grad)" in out
         assert "target >= 300x" in out
+        assert "target >= 100x" in out
         if importlib.util.find_spec("torchinfo") is not None:
-            assert "target >= 500x" in out
+            assert "torchinfo.summary (eval)" in out
 
 
 def test_process_benchmarks_print_their_figures(capsys: pytest.CaptureFixture[str]) -> None:
@@ -46,6 +47,8 @@ def test_process_benchmarks_print_their_figures(capsys: pytest.CaptureFixture[st
     bench.bench_cold(1)
     out = capsys.readouterr().out
     assert "import convshape" in out
+    assert "import + build + first trace of ResNet-50" in out
     assert "frameworks loaded: []" in out
+    assert "slow standard modules it loaded: []" in out
     assert "cold process: `convshape summary resnet50`" in out
     assert "MiB peak" in out

@@ -279,35 +279,10 @@ def test_trace_input_validation() -> None:
         trace("resnet", (3, 4, 4))  # type: ignore[arg-type]
 
 
-# --- compiled plans and remembered outcomes ------------------------------------------------
+# --- traces are independent of each other ------------------------------------------------
 
 
-def _fresh(network: cs.Layer, shape: tuple[int, ...]) -> tuple[object, list[str]]:
-    """Rows and problems computed with every cache emptied first."""
-    from convshape import tracing
-
-    tracing._clear_caches()
-    report = tracing._run(tracing._compile(network), network, shape, collect=True)
-    return report.rows, [str(p) for p in report.problems]
-
-
-@pytest.mark.parametrize("name", ["seed", "lenet5", "resnet18", "unet", "mobilenet_v2"])
-def test_a_network_traced_again_gives_the_same_report(name: str) -> None:
-    """Traces that reuse a compiled plan and remembered outcomes equal traces from scratch,
-    whatever order the inputs come in (good inputs, failing inputs, other ranks)."""
-    network = getattr(zoo, name)()
-    shapes = [(3, 64, 64), (3, 7, 7), (3, 96, 80), (3, 64, 64), (3, 3, 3), (3, 32), (3, 96, 80)]
-    if name in ("seed", "lenet5"):
-        shapes = [(1, 83, 83), (1, 32, 32), (1, 5, 5), (1, 83, 83), (1, 9, 9, 9), (1, 32, 32)]
-    expected = {shape: _fresh(network, shape) for shape in set(shapes)}
-    for shape in shapes:
-        report = cs.tracing._run(cs.tracing._plan(network), network, shape, collect=True)
-        assert report.rows == expected[shape][0]
-        assert [str(p) for p in report.problems] == expected[shape][1]
-        assert [str(p) for p in check(network, shape)] == expected[shape][1]
-
-
-def test_a_remembered_failure_raises_again_with_its_location_and_partial_report() -> None:
+def test_a_failure_raises_again_with_its_location_and_partial_report() -> None:
     network = Sequential(Conv(8, 3), MaxPool(4), Conv(8, 3, name="late"))
     messages = []
     for _ in range(3):
@@ -319,43 +294,6 @@ def test_a_remembered_failure_raises_again_with_its_location_and_partial_report(
     assert len(set(messages)) == 1
     assert "layer 2 'late' (Conv(8, 3))" in messages[0]
     assert trace(network, (1, 16, 16)).output_shape == (8, 1, 1)
-
-
-def test_remembered_outcomes_stay_bounded_and_correct_over_many_inputs() -> None:
-    """input_sizes() and solve() scan sizes: each step forgets past a limit and stays exact."""
-    from convshape import tracing
-
-    network = Sequential(Conv(4, 5, stride=2, padding=1), MaxPool(3, stride=2))
-    for size in range(9, 400):
-        conv = cs.conv_output_size(size, 5, stride=2, padding=1)
-        expected = cs.pool_output_size(conv, 3, stride=2)
-        assert trace(network, (1, size)).output_shape == (4, expected)
-    plan = tracing._plan(network)
-    assert all(len(step[4]) <= tracing._MEMO_LIMIT for step in plan.steps)
-
-
-def test_plans_are_kept_per_network_object_and_bounded() -> None:
-    from convshape import tracing
-
-    networks = [Sequential(Conv(n, 3)) for n in range(1, 3 * tracing._PLAN_LIMIT)]
-    for n, network in enumerate(networks, start=1):
-        assert trace(network, (2, 5, 5)).output_shape == (n, 3, 3)
-    assert len(tracing._PLANS) <= tracing._PLAN_LIMIT
-    # equal networks built separately share nothing but the per-spec effects, and agree
-    assert trace(Sequential(Conv(5, 3)), (2, 5, 5)).rows == trace(Sequential(Conv(5, 3)), (2, 5, 5)).rows
-
-
-def test_remembered_outcomes_have_a_global_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kept plans are dropped once all of them together remember too many outcomes."""
-    from convshape import tracing
-
-    tracing._clear_caches()
-    monkeypatch.setattr(tracing, "_REMEMBER_LIMIT", 10)
-    network = Sequential(*[Conv(4, 1) for _ in range(4)])
-    for size in range(1, 8):
-        assert trace(network, (4, size, size)).output_shape == (4, size, size)
-        assert tracing._remembered <= 10
-    assert sum(len(step[4]) for entry in tracing._PLANS.values() for step in entry[1].steps) <= 10
 
 
 def test_partial_report_of_a_failing_graph_names_its_outputs() -> None:

@@ -1,0 +1,465 @@
+"""Frozen spec classes that cost almost nothing to create, and structural operations at any depth.
+
+Layer specs are frozen dataclasses to their users: ``dataclasses.fields``, ``replace``,
+``asdict`` and ``is_dataclass`` work on them, assignment raises ``FrozenInstanceError``, and
+equality, hashing and ``repr`` are by value.  The standard ``@dataclass`` decorator costs about
+half a millisecond per class and its module another 10-18 ms to import (``inspect``, ``typing``,
+``re``...), which would dominate a first trace; :func:`frozen` builds the same contract with a
+generated ``__init__`` only, and makes ``dataclasses``' own field records on first request.
+
+Specs nest (a ``Sequential`` of ``Residual`` blocks...).  Equality, hashing and ``repr`` of
+nested specs walk the structure with an explicit stack, never with Python recursion, so a
+network nested 100,000 levels deep compares, hashes and prints like a flat one.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from dataclasses import KW_ONLY
+    from typing import Any, TypeVar
+
+    from typing_extensions import dataclass_transform
+
+    T = TypeVar("T")
+else:
+
+    def dataclass_transform(**_options: object) -> object:
+        return lambda function: function
+
+
+__all__ = ["KW_ONLY", "frozen", "record", "structural_eq", "structural_hash", "structural_repr"]
+
+
+class _KwOnly:
+    """Marks the fields after it as keyword-only (``_: KW_ONLY``, as in ``dataclasses``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "KW_ONLY"
+
+
+if not TYPE_CHECKING:
+    KW_ONLY = _KwOnly()
+
+
+def _freeze_error(obj: object, name: str) -> Exception:
+    from dataclasses import FrozenInstanceError
+
+    return FrozenInstanceError(f"cannot assign to field {name!r} of a frozen {type(obj).__name__}")
+
+
+class _DataclassFields:
+    """``__dataclass_fields__`` made on first access (it needs the ``dataclasses`` module)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner = owner
+
+    def __get__(self, obj: object, cls: type | None = None) -> dict[str, Any]:
+        import dataclasses
+
+        owner = self.owner
+        records: dict[str, Any] = {}
+        kw_only = set(owner._kw_only)  # type: ignore[attr-defined]
+        for name in owner._fields:  # type: ignore[attr-defined]
+            default = owner._defaults.get(name, dataclasses.MISSING)  # type: ignore[attr-defined]
+            record = dataclasses.field(default=default, kw_only=name in kw_only)
+            record.name = name
+            record.type = owner._annotations.get(name, "object")  # type: ignore[attr-defined]
+            record._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+            records[name] = record
+        type.__setattr__(owner, "__dataclass_fields__", records)  # computed once per class
+        return records
+
+
+def _annotations(cls: type) -> dict[str, str]:
+    found = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 (inspect is too costly to import)
+    return {k: str(v) for k, v in found.items() if not str(v).startswith(("ClassVar", "typing.ClassVar"))}
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=False)
+def frozen(cls: type[T]) -> type[T]:
+    """Make *cls* a frozen, slotted spec class from its annotated fields.
+
+    Fields after ``_: KW_ONLY`` are keyword-only; a class attribute gives a field's default.
+    A ``__post_init__`` method, if any, runs after the fields are set (it may normalise them
+    with ``object.__setattr__``).  A class defining its own ``__init__`` keeps it (containers
+    take their children as ``*layers``).  A class may list extra private slots in ``_private``
+    (values it derives once when built) and set ``_nested = True`` if fields hold other specs,
+    which makes ``==``, ``hash`` and ``repr`` walk the structure iteratively.
+
+    >>> @frozen
+    ... class Point:
+    ...     x: int
+    ...     _: KW_ONLY
+    ...     y: int = 0
+    >>> Point(1, y=2)
+    Point(x=1, y=2)
+    >>> Point(1) == Point(1, y=0), hash(Point(1)) == hash(Point(1, y=0))
+    (True, True)
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(Point)], dataclasses.replace(Point(1), y=5)
+    (['x', 'y'], Point(x=1, y=5))
+    """
+    own_private = set(getattr(cls, "_private", ()))
+    annotations = {k: v for k, v in _annotations(cls).items() if k not in own_private}
+    names = list(annotations)
+    kw_at = names.index("_") if "_" in names else len(names)
+    fields = tuple(n for n in names if n != "_")
+    positional = fields[:kw_at]
+    kw_only = fields[kw_at:]
+    namespace = dict(cls.__dict__)
+    defaults: dict[str, object] = {}
+    for name in fields:
+        if name in namespace:
+            defaults[name] = namespace.pop(name)
+    namespace.pop("_", None)
+    namespace.pop("__dict__", None)
+    namespace.pop("__weakref__", None)
+    nested = bool(getattr(cls, "_nested", False))
+    private = tuple(getattr(cls, "_private", ())) + (("_hash",) if nested else ())
+    namespace["__slots__"] = fields + private
+    namespace["_fields"] = fields
+    namespace["_kw_only"] = kw_only
+    namespace["_defaults"] = defaults
+    namespace["_annotations"] = annotations
+    namespace["_nested"] = nested
+    namespace["__match_args__"] = positional
+    namespace["__dataclass_fields__"] = _DataclassFields()
+    if "__init__" not in namespace:
+        namespace["__init__"] = _lazy_init(
+            cls.__name__, positional, kw_only, defaults, "__post_init__" in dir(cls)
+        )
+    getter: Callable[[Any], tuple[Any, ...]]
+    if len(fields) > 1:
+        getter = attrgetter(*fields)
+    elif fields:
+        getter = _one(fields[0])
+    else:
+        getter = _none
+    namespace["_values"] = staticmethod(getter)
+    if nested:
+        namespace.setdefault("__eq__", structural_eq)
+        namespace.setdefault("__hash__", structural_hash)
+        namespace.setdefault("__repr__", structural_repr)
+    else:
+        namespace.setdefault("__eq__", _flat_eq)
+        namespace.setdefault("__hash__", _flat_hash)
+        namespace.setdefault("__repr__", _flat_repr)
+    namespace["__setattr__"] = _setattr
+    namespace["__delattr__"] = _delattr
+    namespace["__reduce__"] = _reduce
+    new: type[T] = type(cls.__name__, cls.__bases__, namespace)
+    new.__qualname__ = cls.__qualname__
+    return new
+
+
+def _one(name: str) -> Callable[[Any], tuple[Any, ...]]:
+    def values(obj: Any) -> tuple[Any, ...]:
+        return (getattr(obj, name),)
+
+    return values
+
+
+def _none(obj: Any) -> tuple[Any, ...]:
+    return ()
+
+
+def _lazy_init(
+    owner: str, positional: tuple[str, ...], kw_only: tuple[str, ...], defaults: dict[str, object], post: bool
+) -> Callable[..., None]:
+    """An ``__init__`` that compiles the real one on first use (a class never used costs nothing)."""
+
+    def __init__(self: Any, *args: object, **kwargs: object) -> None:
+        for klass in type(self).__mro__:  # the class that owns this stub (a subclass may inherit it)
+            if klass.__dict__.get("__init__") is __init__:
+                break
+        real = _make_init(owner, positional, kw_only, defaults, post)
+        type.__setattr__(klass, "__init__", real)
+        real(self, *args, **kwargs)
+
+    return __init__
+
+
+def _make_init(
+    owner: str, positional: tuple[str, ...], kw_only: tuple[str, ...], defaults: dict[str, object], post: bool
+) -> Callable[..., None]:
+    """Generate ``__init__`` with the fields' real signature (one small compile per class)."""
+    params: list[str] = []
+    for name in positional:
+        params.append(f"{name}=_d_{name}" if name in defaults else name)
+    if kw_only:
+        params.append("*")
+        params.extend(f"{name}=_d_{name}" if name in defaults else name for name in kw_only)
+    body = [f"  _set(self, {name!r}, {name})" for name in positional + kw_only]
+    if post:
+        body.append("  self.__post_init__()")
+    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
+    scope: dict[str, Any] = {f"_d_{name}": value for name, value in defaults.items()}
+    scope["_set"] = object.__setattr__
+    exec(compile(source, f"<convshape {owner}.__init__>", "exec"), scope)
+    init: Callable[..., None] = scope["__init__"]
+    init.__qualname__ = f"{owner}.__init__"
+    return init
+
+
+def _setattr(self: object, name: str, value: object) -> None:
+    raise _freeze_error(self, name)
+
+
+def _delattr(self: object, name: str) -> None:
+    raise _freeze_error(self, name)
+
+
+def _reduce(self: Any) -> tuple[Any, ...]:
+    # a cached hash is not pickled: string hashes differ from one process to the next
+    state = tuple(
+        (name, getattr(self, name))
+        for name in type(self).__slots__
+        if name != "_hash" and hasattr(self, name)
+    )
+    return (_restore, (type(self), state))
+
+
+def _restore(cls: type, state: tuple[tuple[str, object], ...]) -> object:
+    obj: object = object.__new__(cls)
+    for name, value in state:
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# Flat specs (no spec inside their fields): the fields' tuple decides.
+
+
+def _flat_eq(self: Any, other: object) -> bool:
+    if type(other) is not type(self):
+        result: bool = NotImplemented
+        return result
+    equal: bool = self._values(self) == other._values(other)  # type: ignore[attr-defined]
+    return equal
+
+
+def _flat_hash(self: Any) -> int:
+    return hash(self._values(self))
+
+
+def _flat_repr(self: Any) -> str:
+    values = self._values(self)
+    inner = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, values, strict=True))
+    return f"{type(self).__name__}({inner})"
+
+
+# ---------------------------------------------------------------------------
+# Nested specs: explicit stacks instead of recursion.
+
+
+class _Text(str):
+    """Literal text of a ``repr`` being built (a plain ``str`` is a value, shown with its quotes)."""
+
+    __slots__ = ()
+
+
+def _is_spec(value: object) -> bool:
+    return hasattr(type(value), "_fields") and hasattr(type(value), "_values")
+
+
+def _parts(value: object) -> list[object]:
+    """What ``structural_repr`` prints for *value*: strings, and specs or tuples still to expand."""
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        if not value:
+            return [_Text("()")]
+        out: list[object] = [_Text("(")]
+        for i, item in enumerate(value):
+            out.append(item)
+            out.append(_Text(", " if i < len(value) - 1 else ("," if len(value) == 1 else "")))
+        out.append(_Text(")"))
+        return out
+    if _is_spec(value) and type(value)._nested:  # type: ignore[attr-defined]
+        spec: Any = value
+        out = [_Text(f"{type(spec).__name__}(")]
+        for i, (name, item) in enumerate(zip(spec._fields, spec._values(spec), strict=True)):
+            out.append(_Text(f"{', ' if i else ''}{name}="))
+            out.append(item)
+        out.append(_Text(")"))
+        return out
+    return [_Text(repr(value))]
+
+
+def structural_repr(self: object) -> str:
+    """``repr`` of a nested spec, in the dataclass format, at any depth.
+
+    >>> from convshape import Conv, Sequential
+    >>> Sequential(Conv(4, 1))
+    Sequential(layers=(Conv(out_channels=4, kernel_size=1, stride=1, padding=0, dilation=1, groups=1, bias=True, in_channels=None, name=None),), name=None)
+    """
+    pieces: list[str] = []
+    stack: list[list[object]] = [_parts(self)]
+    positions = [0]
+    while stack:
+        parts, i = stack[-1], positions[-1]
+        if i == len(parts):
+            stack.pop()
+            positions.pop()
+            continue
+        positions[-1] = i + 1
+        part = parts[i]
+        if isinstance(part, _Text):
+            pieces.append(part)
+        elif isinstance(part, tuple) or (_is_spec(part) and type(part)._nested):  # type: ignore[attr-defined]
+            stack.append(_parts(part))
+            positions.append(0)
+        else:
+            pieces.append(repr(part))
+    return "".join(pieces)
+
+
+def _children(value: object) -> tuple[object, ...] | None:
+    """The items to compare or hash below *value*; ``None`` for an atom."""
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return value
+    if _is_spec(value) and type(value)._nested:  # type: ignore[attr-defined]
+        spec: Any = value
+        values: tuple[object, ...] = spec._values(spec)
+        return values
+    return None
+
+
+def structural_eq(self: object, other: object) -> bool:
+    """``==`` of nested specs at any depth (same types, equal fields all the way down)."""
+    if type(other) is not type(self):
+        result: bool = NotImplemented
+        return result
+    stack: list[tuple[object, object]] = [(self, other)]
+    while stack:
+        a, b = stack.pop()
+        if a is b:
+            continue
+        if type(a) is not type(b):
+            return False
+        ha, hb = _cached_hash(a), _cached_hash(b)
+        if ha is not None and hb is not None and ha != hb:
+            return False
+        ca, cb = _children(a), _children(b)
+        if ca is None or cb is None:
+            if a != b:
+                return False
+            continue
+        if len(ca) != len(cb):
+            return False
+        stack.extend(zip(ca, cb, strict=True))
+    return True
+
+
+def _cached_hash(value: object) -> int | None:
+    try:
+        cached: int | None = object.__getattribute__(value, "_hash")
+    except AttributeError:
+        return None
+    return cached
+
+
+def structural_hash(self: object) -> int:
+    """``hash`` of a nested spec at any depth; each nested spec keeps its hash once computed."""
+    cached = _cached_hash(self)
+    if cached is not None:
+        return cached
+    # post-order: a node's hash is made from its children's, each computed once
+    stack: list[tuple[object, bool]] = [(self, False)]
+    done: list[int] = []
+    while stack:
+        value, expanded = stack.pop()
+        if not expanded:
+            cached = _cached_hash(value)
+            if cached is not None:
+                done.append(cached)
+                continue
+            children = _children(value)
+            if children is None:
+                done.append(hash(value))
+                continue
+            stack.append((value, True))
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        children = _children(value)
+        assert children is not None
+        n = len(children)
+        items = tuple(done[len(done) - n :]) if n else ()
+        del done[len(done) - n :]
+        result = hash((type(value).__name__, items))
+        if not isinstance(value, tuple):
+            object.__setattr__(value, "_hash", result)
+        done.append(result)
+    return done[0]
+
+
+# ---------------------------------------------------------------------------
+# Named tuples without the collections package (it costs 2 ms to import).
+
+
+def record(typename: str, fields: tuple[str, ...], defaults: tuple[object, ...] = ()) -> type:
+    """A named-tuple class: fields by name or index, ``_fields``, ``_replace``, ``_asdict``.
+
+    The tracer makes many of these, directly with ``tuple.__new__(cls, values)``.
+
+    >>> Point = record("Point", ("x", "y"), defaults=(0,))
+    >>> Point(1), Point(1, y=2)._replace(x=3), Point(1)._asdict()
+    (Point(x=1, y=0), Point(x=3, y=2), {'x': 1, 'y': 0})
+    """
+    count = len(fields)
+    first_default = count - len(defaults)
+
+    def __new__(cls: type, *args: object, **kwargs: object) -> Any:
+        if len(args) > count:
+            raise TypeError(f"{typename}() takes {count} arguments but {len(args)} were given")
+        values = list(args)
+        for i in range(len(args), count):
+            name = fields[i]
+            if name in kwargs:
+                values.append(kwargs.pop(name))
+            elif i >= first_default:
+                values.append(defaults[i - first_default])
+            else:
+                raise TypeError(f"{typename}() missing required argument {name!r}")
+        if kwargs:
+            raise TypeError(f"{typename}() got unexpected or repeated arguments {sorted(kwargs)}")
+        return tuple.__new__(cls, values)
+
+    def __repr__(self: tuple[object, ...]) -> str:
+        inner = ", ".join(f"{name}={value!r}" for name, value in zip(fields, self, strict=True))
+        return f"{type(self).__name__}({inner})"
+
+    def _replace(self: tuple[object, ...], **changes: object) -> Any:
+        return type(self)(**{**dict(zip(fields, self, strict=True)), **changes})
+
+    def _asdict(self: tuple[object, ...]) -> dict[str, object]:
+        return dict(zip(fields, self, strict=True))
+
+    def __getnewargs__(self: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple(self)
+
+    namespace: dict[str, Any] = {
+        "__slots__": (),
+        "__new__": __new__,
+        "__repr__": __repr__,
+        "_replace": _replace,
+        "_asdict": _asdict,
+        "__getnewargs__": __getnewargs__,
+        "_fields": fields,
+        "_field_defaults": dict(zip(fields[first_default:], defaults, strict=True)),
+        "__match_args__": fields,
+    }
+    for i, name in enumerate(fields):
+        namespace[name] = property(_item(i), doc=f"Alias for field number {i}")
+    return type(typename, (tuple,), namespace)
+
+
+def _item(index: int) -> Callable[[tuple[object, ...]], object]:
+    def get(self: tuple[object, ...]) -> object:
+        return self[index]
+
+    return get

@@ -1,0 +1,222 @@
+"""The core's guarantees: specs are frozen dataclasses to their users, every operation on a spec
+works at any nesting depth, graphs build in linear time, and traces are safe in threads."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import pickle
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import convshape as cs
+from convshape import Conv, Identity, Residual, Sequential, trace
+
+DEPTH = 100_000
+
+
+def _nested_sequentials(depth: int) -> cs.Layer:
+    net: cs.Layer = Conv(4, 3, padding=1, name="leaf")
+    for _ in range(depth):
+        net = Sequential(net)
+    return net
+
+
+def _nested_residuals(depth: int) -> cs.Layer:
+    net: cs.Layer = Identity()
+    for _ in range(depth):
+        net = Residual(net)
+    return net
+
+
+# --- the dataclass contract ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        Conv(8, 3, stride=2),
+        cs.MaxPool(2),
+        cs.Linear(4),
+        cs.Activation("gelu"),
+        Sequential(Conv(4, 1)),
+        Residual(Conv(4, 1)),
+        cs.Graph([cs.Node("a", Conv(4, 1))]),
+    ],
+)
+def test_specs_are_frozen_dataclasses(layer: cs.Layer) -> None:
+    """fields(), replace(), asdict() and is_dataclass() work; assignment raises FrozenInstanceError."""
+    assert dataclasses.is_dataclass(layer)
+    names = [f.name for f in dataclasses.fields(layer)]
+    assert names == list(type(layer)._fields)
+    assert "name" in names
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layer.name = "x"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del layer.name
+    assert not hasattr(layer, "__dict__")
+    assert pickle.loads(pickle.dumps(layer)) == layer
+
+
+def test_replace_revalidates_and_asdict_reads_the_fields() -> None:
+    conv = Conv(8, 3, stride=2, name="c")
+    wider = dataclasses.replace(conv, out_channels=16)
+    assert (wider.out_channels, wider.stride, wider.name) == (16, 2, "c")
+    assert trace(wider, (3, 9, 9)).output_shape == (16, 4, 4)
+    with pytest.raises(cs.ParameterError, match="groups"):
+        dataclasses.replace(conv, groups=3)
+    assert dataclasses.asdict(cs.MaxPool(2, stride=1)) == {
+        "kernel_size": 2, "stride": 1, "padding": 0, "dilation": 1, "ceil_mode": False, "name": None
+    }  # fmt: skip
+    assert [f.kw_only for f in dataclasses.fields(Conv)][:3] == [False, False, True]
+
+
+def test_equal_specs_hash_alike_and_unequal_ones_differ() -> None:
+    a = Sequential(Conv(4, 3), Residual(Conv(4, 1)), name="n")
+    b = Sequential(Conv(4, 3), Residual(Conv(4, 1)), name="n")
+    c = Sequential(Conv(4, 3), Residual(Conv(4, 2)), name="n")
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != c
+    assert len({a, b, c}) == 2
+    assert Sequential(Conv(4, 3)) != Sequential(Conv(4, 3), name="other")
+    assert repr(a) == repr(b) != repr(c)
+    assert repr(Sequential(Identity())) == "Sequential(layers=(Identity(name=None),), name=None)"
+
+
+# --- depth -------------------------------------------------------------------------------
+
+
+def test_hash_eq_repr_and_trace_at_depth_100000() -> None:
+    """Every operation on a spec nested 100,000 levels deep works, with no RecursionError."""
+    a, b = _nested_sequentials(DEPTH), _nested_sequentials(DEPTH)
+    assert hash(a) == hash(b)
+    assert a == b
+    assert a != _nested_sequentials(DEPTH - 1)
+    text = repr(a)
+    assert text.startswith("Sequential(layers=(Sequential(layers=(")
+    assert text.count("Sequential(") == DEPTH
+    assert "Conv(out_channels=4" in text
+    report = trace(a, (4, 8, 8))
+    assert report.output_shape == (4, 8, 8)
+    assert report.rows[0].path == "0" + ".0" * (DEPTH - 1)  # the outermost Sequential is the root
+    assert [p.detail.split(";")[0] for p in cs.check(a, (4,))] == [
+        "expects an input (channels, *spatial) with at least one spatial axis, got (4,)"
+    ]
+
+
+def test_nested_residuals_are_linear_in_depth() -> None:
+    """Paths are joined only when a row is read: a trace of deep nesting stays linear."""
+    small, large = _nested_residuals(1_000), _nested_residuals(DEPTH)
+    start = time.perf_counter()
+    trace(small, (2, 4))
+    t_small = time.perf_counter() - start
+    start = time.perf_counter()
+    report = trace(large, (2, 4))
+    t_large = time.perf_counter() - start
+    assert report.output_shape == (2, 4)
+    assert len(report.rows) == DEPTH + 1
+    assert report.rows[-1].path == "0"
+    assert report.rows[-2].path == "0.body.0"
+    # 100x the levels: a quadratic trace would take ~10,000x as long; allow a noisy 1,000x
+    assert t_large < max(t_small, 1e-3) * 1_000
+
+
+def test_graph_construction_is_linear_in_nodes() -> None:
+    def chain(n: int) -> cs.Graph:
+        nodes = [cs.Node(f"n{i}", Identity()) for i in range(n)]
+        nodes.append(cs.Node("sum", cs.Add(), [f"n{i}" for i in range(0, n, 97)]))
+        return cs.Graph(nodes)
+
+    start = time.perf_counter()
+    chain(400)
+    t_small = time.perf_counter() - start
+    start = time.perf_counter()
+    graph = chain(40_000)
+    t_large = time.perf_counter() - start
+    assert trace(graph, (3, 4, 4)).output_shape == (3, 4, 4)
+    assert t_large < max(t_small, 1e-3) * 1_000  # quadratic would be ~10,000x
+
+
+# --- threads -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gc_enabled", [True, False])
+def test_sixteen_threads_trace_alike_and_leave_gc_alone(gc_enabled: bool) -> None:
+    """Concurrent traces of shared and distinct networks give the single-threaded results,
+    and the garbage collector stays exactly as the caller set it."""
+    shared = cs.zoo.resnet18()
+    shapes = [(3, 64 + 8 * i, 64 + 8 * i) for i in range(6)] + [(3, 5, 5)]
+
+    def outcome(network: cs.Layer, shape: tuple[int, ...]) -> tuple[object, ...]:
+        report = cs.tracing._run(network, shape, collect=True)
+        return (report.output_shape, report.total_params, report.total_macs,
+                report.receptive_field, [str(p) for p in report.problems], [r.path for r in report.rows])  # fmt: skip
+
+    expected = {shape: outcome(shared, shape) for shape in shapes}
+    errors: list[BaseException] = []
+    start = threading.Barrier(16)
+
+    def worker(k: int) -> None:
+        try:
+            start.wait()
+            for i in range(30):
+                shape = shapes[(i + k) % len(shapes)]
+                network = shared if (i + k) % 2 else cs.zoo.resnet18()
+                assert outcome(network, shape) == expected[shape]
+        except BaseException as err:  # reported below, in the main thread
+            errors.append(err)
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if gc_enabled else gc.disable()
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(16)]
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # switch threads as often as possible
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(interval)
+        assert gc.isenabled() is gc_enabled
+    finally:
+        gc.enable() if was else gc.disable()
+    assert not errors, errors[0]
+
+
+def test_tracing_module_keeps_no_state_between_traces() -> None:
+    """No module-level mutable containers on the trace path (no caches to grow or go stale)."""
+    from convshape import layers, receptive, tracing
+
+    for module in (tracing, layers, receptive):
+        for name, value in vars(module).items():
+            if name.startswith("__"):
+                continue
+            assert not isinstance(value, (dict, list, set)) or name in ("_FRAMES",), (
+                f"{module.__name__}.{name}"
+            )
+
+
+def test_import_and_first_trace_load_no_heavy_module() -> None:
+    """import convshape, building ResNet-50 and tracing it load neither typing, dataclasses
+    nor inspect (each costs milliseconds), nor any framework."""
+    code = (
+        "import sys; import convshape as cs; cs.trace(cs.zoo.resnet50(), (3, 224, 224)); "
+        "print(sorted(m for m in ('typing', 'dataclasses', 'inspect', 'torch', 'numpy') if m in sys.modules))"
+    )
+    before = subprocess.run([sys.executable, "-S", "-c", "import sys; print(sorted(sys.modules))"],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    if "'typing'" in before:
+        pytest.skip("this interpreter loads typing at startup")
+    env_path = str(__import__("pathlib").Path(cs.__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", f"import sys; sys.path.insert(0, {env_path!r}); {code}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert out == "[]"
