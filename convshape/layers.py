@@ -258,12 +258,20 @@ class _Window(Layer):
 
     def _resolve(self) -> None:
         """Validate the window parameters once; a per-axis tuple fixes the rank."""
-        k, s, p, d, op, _ = args = self._axis_args()
-        try:
-            rank = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op) or 0
-            params = axes_params(self._window_kind, rank or 1, *args)
-        except ConvShapeError as err:
-            raise err.located(self.kind) from None
+        k, s, p, d, op, ceil = args = self._axis_args()
+        kind = self._window_kind
+        if (  # the common case: plain ints within their domains, checked at once
+            type(k) is int and type(s) is int and type(p) is int and type(d) is int and op == 0
+            and k >= 1 and s >= 1 and d >= 1 and p >= 0 and (kind != "pool" or p <= k // 2)
+        ):  # fmt: skip
+            rank = 0
+            params: tuple[AxisParams, ...] = (_new(AxisParams, (kind, k, s, d, (p, p), 0, ceil)),)
+        else:
+            try:
+                rank = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op) or 0
+                params = axes_params(kind, rank or 1, *args)
+            except ConvShapeError as err:
+                raise err.located(self.kind) from None
         fast = tuple(_fast(q) for q in params)
         _set(self, "_params", params)
         _set(self, "_fast", fast)
@@ -405,6 +413,14 @@ class _ConvBase(_Window):
     in_channels: int | None
 
     def _check_common(self) -> None:
+        out, g, name = self.out_channels, self.groups, self.name
+        if (  # the common case, checked at once: _resolve then checks the window values
+            type(out) is int and type(g) is int and out >= 1 and g >= 1 and not out % g
+            and self.in_channels is None and type(self.bias) is bool and (name is None or type(name) is str)
+            and type(self.kernel_size) is int and type(self.stride) is int and type(self.dilation) is int
+            and type(self.padding) in (int, str)
+        ):  # fmt: skip
+            return
         owner = self.kind
         try:
             check_int("out_channels", self.out_channels, 1)
@@ -588,6 +604,13 @@ class _Pool(_Window):
     ceil_mode: bool
 
     def _check_pool(self) -> None:
+        stride, name = self.stride, self.name
+        if (  # the common case, checked at once: _resolve then checks the window values
+            type(self.kernel_size) is int and (stride is None or type(stride) is int)
+            and type(self.padding) in (int, str) and type(self.ceil_mode) is bool
+            and (name is None or type(name) is str)
+        ):  # fmt: skip
+            return
         _set(self, "kernel_size", _tuple_or_int("kernel_size", self.kernel_size, 1))
         if self.stride is not None:
             _set(self, "stride", _tuple_or_int("stride", self.stride, 1))
