@@ -353,7 +353,7 @@ _UNKNOWN = (None, 0, 0, 0, None)
 class _Tracer:
     """Rows and problems of one trace; ``collect`` keeps going past problems (``check``)."""
 
-    __slots__ = ("collect", "graph", "input_shape", "last_fields", "network", "problems", "rows")
+    __slots__ = ("collect", "graph", "input_shape", "last_fields", "network", "pending", "problems", "rows")
 
     def __init__(self, network: Layer, input_shape: Shape, collect: bool) -> None:
         self.network = network
@@ -361,13 +361,14 @@ class _Tracer:
         self.collect = collect
         self.rows: list[Row] = []
         self.problems: list[ConvShapeError] = []
+        self.pending: list[ConvShapeError] = []  # a leaf's problems, before they are located
         ndim = len(input_shape) - 1
         self.last_fields: Fields = (ReceptiveField(),) * ndim if ndim else None
         self.graph: _GraphFrame | None = None  # a root Graph's frame, for its named outputs
 
     def leaf(self, layer: Layer, path: PathNode, value: Value) -> Value:
         shape, fields = value
-        found: list[ConvShapeError] = []
+        found = self.pending
         out, params, kernels, macs, moved = _UNKNOWN if shape is None else layer._apply(shape, fields, found)
         if out is not None:
             if len(out) >= 2:
@@ -377,7 +378,7 @@ class _Tracer:
         if found:  # raises here in trace(): the partial report ends before this layer
             self.found(found, path, layer)
         self.rows.append(_new(Row, (path, layer, shape, out, params, kernels, macs, moved, ())))
-        return out, moved
+        return value if out is shape and moved is fields else (out, moved)
 
     def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:
         found: list[ConvShapeError] = []
@@ -404,6 +405,7 @@ class _Tracer:
     def found(self, found: list[ConvShapeError], path: PathNode, layer: Layer) -> None:
         where = location(_join(path), layer)
         located = [problem.located(where) for problem in found]
+        found.clear()
         if not self.collect:
             err = located[0]
             err.report = self.report(None, partial=True)  # type: ignore[attr-defined]
@@ -438,15 +440,14 @@ class _SequentialFrame:
     def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
         value = self.value if result is None else result
         layers, path, position = self.layers, self.path, self.position
-        while position < len(layers):
+        leaf = tracer.leaf
+        for position in range(position, len(layers)):  # noqa: B020 (resumes where it stopped)
             layer = layers[position]
-            where = (path, position)
-            position += 1
             if layer._container:
-                self.position, self.value = position, value
-                return layer, where, value
-            value = tracer.leaf(layer, where, value)
-        self.position, self.value = position, value
+                self.position, self.value = position + 1, value
+                return layer, (path, position), value
+            value = leaf(layer, (path, position), value)
+        self.position, self.value = len(layers), value
         return None
 
 
