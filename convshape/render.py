@@ -7,13 +7,13 @@ convshape report: input (1, 83, 83) -> output (101,)
 
 from __future__ import annotations
 
-import html
-from typing import TYPE_CHECKING, Any
-
 from convshape.layers import fmt_shape
-from convshape.receptive import ReceptiveField
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from convshape.receptive import ReceptiveField
     from convshape.tracing import Report, Row
 
 MAC_CONVENTION = (
@@ -100,7 +100,7 @@ def render_html(report: Report) -> str:
     from convshape.svg import render_svg
 
     header, body = _table(report)
-    esc = html.escape
+    from html import escape as esc  # only the notebook view needs it
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in body)
     totals = (

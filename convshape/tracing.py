@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     Value = tuple[Union[Shape, None], Fields]
     #: a path as a linked list: (parent, segment), None at the root; joined when a row is read
     PathNode = Union[tuple[Any, Union[str, int]], None]
-    Frame = Union["_SequentialFrame", "_ResidualFrame", "_ConcatFrame", "_GraphFrame"]
+    Frame = Union["_ChainsFrame", "_GraphFrame"]
 
 __all__ = ["Report", "Row", "check", "trace"]
 
@@ -429,65 +429,52 @@ class _Tracer:
 # ``resume(tracer, result)`` receives what the child it handed out last produced (None at the
 # start), and returns the next child container to trace as (container, path, value), or None
 # when the frame is done; its output is then in ``value``.
+#
+# Sequential, Residual and Concat share one frame: each is a list of chains of layers, every
+# chain starting from the container's input (a Sequential has one chain, a Residual its body
+# and shortcut, a Concat its branches), and a merge of the chains' outputs.
+
+_NO_LAYERS: tuple[Layer, ...] = ()
 
 
-class _SequentialFrame:
-    __slots__ = ("layers", "path", "position", "value")
+class _ChainsFrame:
+    __slots__ = ("chain", "chains", "code", "input", "node", "outputs", "path", "position", "value")
 
-    def __init__(self, node: Sequential, path: PathNode, value: Value) -> None:
-        self.layers, self.path, self.position, self.value = node.layers, path, 0, value
+    def __init__(self, node: Layer, path: PathNode, value: Value) -> None:
+        self.node, self.path, self.input, self.value = node, path, value, value
+        self.chain = self.position = 0
+        self.outputs: list[Value] = []
+        self.chains: list[tuple[tuple[Layer, ...], PathNode]]
+        if isinstance(node, Sequential):
+            self.code, self.chains = None, [(node.layers, path)]
+        elif isinstance(node, Residual):
+            short = _NO_LAYERS if node.shortcut is None else node.shortcut.layers
+            self.code, self.chains = _RESIDUAL, [(node.body.layers, (path, "body")), (short, (path, "shortcut"))]
+        else:
+            assert isinstance(node, Concat)
+            branches = (path, "branches")
+            self.code = _CONCAT
+            self.chains = [(branch.layers, (branches, i)) for i, branch in enumerate(node.branches)]
 
     def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
         value = self.value if result is None else result
-        layers, path, position = self.layers, self.path, self.position
         leaf = tracer.leaf
-        for position in range(position, len(layers)):  # noqa: B020 (resumes where it stopped)
-            layer = layers[position]
-            if layer._container:
-                self.position, self.value = position + 1, value
-                return layer, (path, position), value
-            value = leaf(layer, (path, position), value)
-        self.position, self.value = len(layers), value
-        return None
-
-
-class _ResidualFrame:
-    __slots__ = ("body", "node", "path", "stage", "value")
-
-    def __init__(self, node: Residual, path: PathNode, value: Value) -> None:
-        self.node, self.path, self.value, self.stage = node, path, value, 0
-        self.body: Value | None = None
-
-    def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
-        self.stage += 1
-        if self.stage == 1:
-            return self.node.body, (self.path, "body"), self.value
-        if self.stage == 2:
-            self.body = result
-            if self.node.shortcut is not None:
-                return self.node.shortcut, (self.path, "shortcut"), self.value
-            result = self.value
-        assert self.body is not None
-        assert result is not None
-        self.value = tracer.merge(_RESIDUAL, self.node, self.path, self.value, [self.body, result])
-        return None
-
-
-class _ConcatFrame:
-    __slots__ = ("node", "outputs", "path", "value")
-
-    def __init__(self, node: Concat, path: PathNode, value: Value) -> None:
-        self.node, self.path, self.value = node, path, value
-        self.outputs: list[Value] = []
-
-    def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
-        if result is not None:
-            self.outputs.append(result)
-        branches = self.node.branches
-        i = len(self.outputs)
-        if i < len(branches):
-            return branches[i], ((self.path, "branches"), i), self.value
-        self.value = tracer.merge(_CONCAT, self.node, self.path, self.value, self.outputs)
+        chains, chain, position = self.chains, self.chain, self.position
+        while True:
+            layers, prefix = chains[chain]
+            for position in range(position, len(layers)):  # noqa: B020 (resumes where it stopped)
+                layer = layers[position]
+                if layer._container:
+                    self.chain, self.position, self.value = chain, position + 1, value
+                    return layer, (prefix, position), value
+                value = leaf(layer, (prefix, position), value)
+            self.outputs.append(value)
+            chain += 1
+            if chain == len(chains):
+                break
+            value, position = self.input, 0
+        code = self.code
+        self.value = value if code is None else tracer.merge(code, self.node, self.path, self.input, self.outputs)
         return None
 
 
@@ -519,14 +506,7 @@ class _GraphFrame:
 
 
 def _frame(container: Layer, path: PathNode, value: Value) -> Frame:
-    if isinstance(container, Sequential):
-        return _SequentialFrame(container, path, value)
-    if isinstance(container, Residual):
-        return _ResidualFrame(container, path, value)
-    if isinstance(container, Concat):
-        return _ConcatFrame(container, path, value)
-    assert isinstance(container, Graph)
-    return _GraphFrame(container, path, value)
+    return _GraphFrame(container, path, value) if isinstance(container, Graph) else _ChainsFrame(container, path, value)
 
 
 def _run(network: Layer, input_shape: Shape, collect: bool) -> Report:
