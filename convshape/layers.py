@@ -141,6 +141,29 @@ def _padding_spec(value: object) -> PaddingSpec:
 
 _set = object.__setattr__
 _new = tuple.__new__
+#: every framework stores sizes as 64-bit integers
+_INT64 = float(2**63)
+
+
+def _number(name: str, value: object) -> float:
+    """A real number as a float; an int too large for a float is infinite (then refused)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
+        return float("inf") if value > 0 else float("-inf")
+    return check_number(name, value)
+
+
+def _short(value: object) -> str:
+    """``repr`` of a value, with integers too long to print shown by their size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
+    return repr(value)
+
+
+def _ratio(a: int, b: int) -> str:
+    """``a / b`` for a message, without overflowing a float."""
+    if a.bit_length() > 1000 or b.bit_length() > 1000:
+        return "not a whole number"
+    return f"{a / b:g}"
 
 
 def _check_name(obj: object, name: object) -> None:
@@ -437,8 +460,9 @@ class _ConvBase(_Window):
         for label, value in (("out_channels", self.out_channels), ("in_channels", self.in_channels)):
             if value is not None and value % g:
                 raise ParameterError(
-                    f"{label} {value} is not divisible by groups {g} ({value} / {g} = {value / g:g}); "
-                    f"use a groups value that divides {value}, such as {_divisors(value)}",
+                    f"{label} {_short(value)} is not divisible by groups {_short(g)} "
+                    f"({_short(value)} / {_short(g)} = {_ratio(value, g)}); "
+                    f"use a groups value that divides {_short(value)}, such as {_divisors(value)}",
                     where=owner,
                 )
         _set(self, "kernel_size", _tuple_or_int("kernel_size", self.kernel_size, 1))
@@ -462,7 +486,7 @@ class _ConvBase(_Window):
             problems.append(
                 ShapeError(
                     f"the input's {cin} channels are not divisible by groups {self.groups} "
-                    f"({cin} / {self.groups} = {cin / self.groups:g}); use a groups value that divides "
+                    f"({cin} / {self.groups} = {_ratio(cin, self.groups)}); use a groups value that divides "
                     f"both {cin} and {self.out_channels}",
                     where="groups",
                 )
@@ -964,11 +988,11 @@ class Dropout(_Passthrough):
 
     def __post_init__(self) -> None:
         try:
-            value = check_number("p", self.p)
+            value = _number("p", self.p)
         except TypeError as err:
             raise TypeError(f"Dropout: {err}") from None
         if not 0.0 <= value <= 1.0:
-            raise ParameterError(f"p must be between 0 and 1, got {self.p}", where="Dropout")
+            raise ParameterError(f"p must be between 0 and 1, got {_short(self.p)}", where="Dropout")
         _check_name(self, self.name)
 
 
@@ -1012,12 +1036,12 @@ class Upsample(Layer):
                 else (self.scale_factor,)
             )
             try:
-                checked = [check_number(f"scale_factor[{i}]", v) for i, v in enumerate(values)]
+                checked = [_number(f"scale_factor[{i}]", v) for i, v in enumerate(values)]
             except TypeError as err:
                 raise TypeError(f"Upsample: {err}") from None
             if not checked or any(not 0 < v < float("inf") for v in checked):
                 raise ParameterError(
-                    f"scale_factor must be a positive finite number, got {self.scale_factor!r}",
+                    f"scale_factor must be a positive finite number, got {_short(self.scale_factor)}",
                     where="Upsample",
                 )
             if isinstance(self.scale_factor, Sequence):
@@ -1057,7 +1081,18 @@ class Upsample(Layer):
             if size is None:
                 out.append(None)
                 continue
-            value = int(float(size) * float(scale))  # PyTorch: int64(double(size) * scale)
+            product = float(size) * float(scale)  # PyTorch: int64(double(size) * scale)
+            if not product < _INT64:
+                problems.append(
+                    ShapeError(
+                        f"the output size floor({size} x {scale:g}) = {product:g} does not fit in 64 bits "
+                        "(at most 2**63 - 1, the frameworks' limit); use a smaller scale_factor",
+                        where=f"axis {axis}",
+                    )
+                )
+                out.append(None)
+                continue
+            value = int(product)
             if value < 1:
                 problems.append(
                     ShapeError(

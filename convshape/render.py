@@ -101,6 +101,7 @@ def render_html(report: Report) -> str:
 
     header, body = _table(report)
     from html import escape as esc  # only the notebook view needs it
+
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in body)
     totals = (

@@ -449,7 +449,10 @@ class _ChainsFrame:
             self.code, self.chains = None, [(node.layers, path)]
         elif isinstance(node, Residual):
             short = _NO_LAYERS if node.shortcut is None else node.shortcut.layers
-            self.code, self.chains = _RESIDUAL, [(node.body.layers, (path, "body")), (short, (path, "shortcut"))]
+            self.code, self.chains = (
+                _RESIDUAL,
+                [(node.body.layers, (path, "body")), (short, (path, "shortcut"))],
+            )
         else:
             assert isinstance(node, Concat)
             branches = (path, "branches")
@@ -474,7 +477,9 @@ class _ChainsFrame:
                 break
             value, position = self.input, 0
         code = self.code
-        self.value = value if code is None else tracer.merge(code, self.node, self.path, self.input, self.outputs)
+        self.value = (
+            value if code is None else tracer.merge(code, self.node, self.path, self.input, self.outputs)
+        )
         return None
 
 
@@ -506,7 +511,11 @@ class _GraphFrame:
 
 
 def _frame(container: Layer, path: PathNode, value: Value) -> Frame:
-    return _GraphFrame(container, path, value) if isinstance(container, Graph) else _ChainsFrame(container, path, value)
+    return (
+        _GraphFrame(container, path, value)
+        if isinstance(container, Graph)
+        else _ChainsFrame(container, path, value)
+    )
 
 
 def _run(network: Layer, input_shape: Shape, collect: bool) -> Report:
