@@ -111,6 +111,16 @@ def test_check_json_lists_each_problem_with_message_path_and_class(
     assert "nosuchnet" in capsys.readouterr().err
 
 
+def test_check_json_with_sizes_is_one_document() -> None:
+    """check --sizes --format json puts each file's size analysis inside the document."""
+    status, text = run("check", "seed", "--sizes", "--format", "json")
+    assert status == 0
+    (entry,) = json.loads(text)["files"]
+    # seed: 83 - 9 + 1 = 75, (75 - 10) / 5 + 1 = 14, 14 - 9 + 1 = 6, (6 - 6) / 4 + 1 = 1; one more
+    # output needs 4 more rows before the last pool, 5 x 4 = 20 more at the input: 83 + 20k
+    assert [(s["smallest"], s["period"], s["given_tiles"]) for s in entry["sizes"]] == [(83, 20, True)] * 2
+
+
 def test_summary_json_with_sizes_and_explain_is_one_document() -> None:
     """--sizes and --explain go inside the JSON document; nothing is printed after it."""
     status, text = run("summary", "unet", "--input", "3,64,64", "--format", "json", "--sizes", "--explain")
