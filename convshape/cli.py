@@ -10,24 +10,34 @@ conv: (227 - 11) / 4 + 1 = 55
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from convshape import zoo
-from convshape.errors import ConvShapeError, SpecError
+from convshape.errors import ConvShapeError
 
 # Each command imports what it needs when it runs, so a cold `convshape summary` stays fast.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from convshape.arithmetic import Kind
+    from convshape.inverse import InputSizes
     from convshape.layers import Layer
 
 __all__ = ["main"]
 
-EPILOG = "Docs: docs/formulas.md (rules), docs/cli.md (this command). Exit status: 0 ok, 1 problems found, 2 bad usage."
+EPILOG = (
+    "Docs: docs/formulas.md (rules), docs/cli.md (this command). "
+    "Exit status: 0 ok, 1 problems found, 2 bad usage or unwritable output, 141 output pipe closed."
+)
+
+#: exit status when the reader of our output went away (``convshape ... | head -1``): what a
+#: shell reports for a process ended by SIGPIPE (128 + 13)
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +61,16 @@ def _shape_arg(text: str) -> tuple[int, ...]:
     return values
 
 
+def _positive_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
 def _padding_arg(text: str) -> int | tuple[int, int] | str:
     if text.lower() in ("valid", "same", "same_lower", "same_upper", "causal"):
         return text.lower()
@@ -72,6 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "from formulas. With no command: the seed network's report.",
         epilog=EPILOG,
     )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     size = sub.add_parser("size", help="output size of one layer on one axis, with the arithmetic")
@@ -88,34 +109,40 @@ def _build_parser() -> argparse.ArgumentParser:
 
     for name, text in (
         ("summary", "trace a network and print its report"),
-        ("check", "list every problem; exit 1 if any"),
+        ("check", "list every problem in one or more networks; exit 1 if any"),
     ):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("spec", help="a .json/.toml network file, or a zoo name (see 'convshape zoo')")
+        if name == "summary":
+            cmd.add_argument("spec", help="a .json/.toml network file, or a zoo name (see 'convshape zoo')")
+        else:
+            cmd.add_argument("spec", nargs="+", help="network files or zoo names, each checked")
         cmd.add_argument(
             "--input", type=_shape_arg, help="input shape C,H,W (default: the file's or the zoo's)"
         )
         cmd.add_argument(
             "--sizes", action="store_true", help="also scan which input sizes the network accepts"
         )
+        formats = ("text", "markdown", "json", "html", "svg") if name == "summary" else ("text", "json")
+        cmd.add_argument("--format", choices=formats, default="text", help="output format")
         if name == "summary":
             cmd.add_argument(
-                "--format",
-                choices=("text", "markdown", "json", "html", "svg"),
-                default="text",
-                help="output format",
+                "--explain", action="store_true", help="show each layer's arithmetic (text or json)"
             )
-            cmd.add_argument("--explain", action="store_true", help="show each layer's arithmetic")
 
     solve_cmd = sub.add_parser("solve", help="every (kernel, stride, padding, dilation) mapping IN to OUT")
-    solve_cmd.add_argument("in_size", type=int, metavar="IN")
-    solve_cmd.add_argument("out_size", type=int, metavar="OUT")
-    solve_cmd.add_argument("-k", "--kernel-size", type=int)
-    solve_cmd.add_argument("-s", "--stride", type=int)
+    solve_cmd.add_argument("in_size", type=_positive_arg, metavar="IN")
+    solve_cmd.add_argument("out_size", type=_positive_arg, metavar="OUT")
+    solve_cmd.add_argument("-k", "--kernel-size", type=_positive_arg)
+    solve_cmd.add_argument("-s", "--stride", type=_positive_arg)
     solve_cmd.add_argument("-p", "--padding", type=int)
-    solve_cmd.add_argument("-d", "--dilation", type=int)
+    solve_cmd.add_argument("-d", "--dilation", type=_positive_arg)
     solve_cmd.add_argument("--transpose", action="store_true")
-    solve_cmd.add_argument("--limit", type=int, default=20, help="print at most this many (default 20)")
+    solve_cmd.add_argument("--max-kernel", type=_positive_arg, default=11, help="largest kernel tried (11)")
+    solve_cmd.add_argument("--max-stride", type=_positive_arg, default=8, help="largest stride tried (8)")
+    solve_cmd.add_argument("--max-dilation", type=_positive_arg, default=4, help="largest dilation tried (4)")
+    solve_cmd.add_argument(
+        "--limit", type=_positive_arg, default=20, help="print at most this many (default 20)"
+    )
 
     sub.add_parser("zoo", help="list the reference networks")
     return parser
@@ -155,59 +182,141 @@ def _cmd_size(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _error_dict(err: Exception) -> dict[str, Any]:
+    """A problem as JSON: its message, class, and where it happened (with the layer path) if known."""
+    where = getattr(err, "where", "") or None
+    found = re.match(r"layer (\S+)", where) if where else None
+    path = found.group(1) if found and found.group(1) != "(root)" else None
+    return {
+        "message": str(err),
+        "error": type(err).__name__,
+        "where": where,
+        "path": path,
+        "detail": getattr(err, "detail", str(err)),
+    }
+
+
+def _sizes(network: Layer, shape: tuple[int, ...]) -> list[InputSizes]:
+    from convshape.inverse import input_sizes
+
+    return [input_sizes(network, shape, axis) for axis in range(len(shape) - 1)]
+
+
+def _sizes_dict(sizes: InputSizes) -> dict[str, Any]:
+    return {
+        "axis": sizes.axis,
+        "smallest": sizes.smallest,
+        "exact": list(sizes.exact),
+        "period": sizes.period,
+        "limit": sizes.limit,
+        "given": sizes.given,
+        "given_tiles": sizes.given_tiles,
+        "text": f"{sizes}; {sizes.given_text()}",
+    }
+
+
+def _dump(data: object, out: TextIO) -> None:
+    print(json.dumps(data, indent=2), file=out)
+
+
 def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
     from convshape.render import render_html, render_markdown, render_text
     from convshape.tracing import trace
 
-    network, shape = _resolve_spec(args.spec, args.input)
+    if args.explain and args.format not in ("text", "json"):
+        raise UsageError(f"--explain works with --format text or json, not {args.format}")
+    if args.sizes and args.format in ("html", "svg"):
+        raise UsageError(f"--sizes works with --format text, markdown or json, not {args.format}")
+    try:
+        network, shape = _resolve_spec(args.spec, args.input)
+    except (UsageError, ConvShapeError, TypeError) as err:
+        if args.format != "json":
+            raise
+        _dump({"spec": args.spec, "input": None, "ok": False, "error": _error_dict(err)}, out)
+        _say(f"convshape: error: {err}")
+        return 2
     try:
         report = trace(network, shape)
     except ConvShapeError as err:
         partial = getattr(err, "report", None)
-        if partial is not None and partial.rows:
+        if args.format == "json":
+            data = {"spec": args.spec, "input": list(shape), "ok": False, "error": _error_dict(err)}
+            data["partial"] = partial.to_dict() if partial is not None and partial.rows else None
+            _dump(data, out)
+        elif partial is not None and partial.rows:
             print(render_text(partial), file=out)
-        print(f"convshape: {err}", file=sys.stderr)
+        _say(f"convshape: {err}")
         return 1
+    if args.format == "json":
+        data = report.to_dict()
+        if args.explain:
+            data["explanation"] = report.explain()
+        if args.sizes:
+            data["sizes"] = [_sizes_dict(s) for s in _sizes(network, shape)]
+        _dump(data, out)
+        return 0
     if args.format == "text":
         print(report.explain() if args.explain else render_text(report), file=out)
     elif args.format == "markdown":
         print(render_markdown(report), file=out)
-    elif args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2), file=out)
     elif args.format == "html":
         print(render_html(report), file=out)
     else:
         print(report.to_svg(), file=out)
     if args.sizes:
-        _print_sizes(network, shape, out)
+        for sizes in _sizes(network, shape):
+            print(f"{sizes}; {sizes.given_text()}", file=out)
     return 0
 
 
-def _print_sizes(network: Layer, shape: tuple[int, ...], out: TextIO) -> None:
-    from convshape.inverse import input_sizes
+def _check_one(spec: str, args: argparse.Namespace, out: TextIO, label: str) -> tuple[int, dict[str, Any]]:
+    """Check one spec: (status, its JSON entry); a bad spec is status 2 and named on stderr."""
+    from convshape.tracing import check
 
-    for axis in range(len(shape) - 1):
-        print(input_sizes(network, shape, axis, limit=max(512, 2 * shape[axis + 1])), file=out)
+    entry: dict[str, Any] = {"spec": spec, "input": None, "ok": False, "problems": [], "error": None}
+    try:
+        network, shape = _resolve_spec(spec, args.input)
+        entry["input"] = list(shape)
+        problems = check(network, shape)
+        sizes = _sizes(network, shape) if args.sizes else []
+    except (UsageError, ConvShapeError, TypeError) as err:
+        message = str(err) if spec in str(err) else f"{spec}: {err}"
+        _say(f"convshape: error: {message}")
+        entry["error"] = _error_dict(err) | {"message": message}
+        return 2, entry
+    entry["ok"] = not problems
+    entry["problems"] = [_error_dict(p) for p in problems]
+    if args.sizes:
+        entry["sizes"] = [_sizes_dict(s) for s in sizes]
+    if args.format == "text":
+        for line in [str(p) for p in problems] + [f"{s}; {s.given_text()}" for s in sizes]:
+            print(f"{label}{line}", file=out)
+        if problems:
+            plural = "s" if len(problems) != 1 else ""
+            print(f"{label}{len(problems)} problem{plural} for input {shape}", file=out)
+        else:
+            print(f"{label}ok: no problems for input {shape}", file=out)
+    return (1 if problems else 0), entry
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from convshape.tracing import check
-
-    network, shape = _resolve_spec(args.spec, args.input)
-    problems = check(network, shape)
-    for problem in problems:
-        print(problem, file=out)
-    if args.sizes:
-        _print_sizes(network, shape, out)
-    if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} for input {shape}", file=out)
-        return 1
-    print(f"ok: no problems for input {shape}", file=out)
-    return 0
+    several = len(args.spec) > 1
+    results = [_check_one(spec, args, out, f"{spec}: " if several else "") for spec in args.spec]
+    statuses = [status for status, _ in results]
+    status = max(statuses)
+    if args.format == "json":
+        _dump({"ok": status == 0, "status": status, "files": [entry for _, entry in results]}, out)
+    elif several:
+        bad, failing = statuses.count(2), statuses.count(1)
+        print(
+            f"{len(statuses)} networks: {statuses.count(0)} ok, {failing} with problems, {bad} unreadable",
+            file=out,
+        )
+    return status
 
 
 def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
-    from convshape.inverse import solve
+    from convshape.inverse import solve, unsolved_reason
 
     found = solve(
         args.in_size,
@@ -217,10 +326,25 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
         padding=args.padding,
         dilation=args.dilation,
         transpose=args.transpose,
+        max_kernel=args.max_kernel,
+        max_stride=args.max_stride,
+        max_dilation=args.max_dilation,
     )
     what = "transposed convolution" if args.transpose else "convolution"
     if not found:
-        print(f"no {what} within the search bounds maps {args.in_size} to {args.out_size}", file=out)
+        reason = unsolved_reason(
+            args.in_size,
+            args.out_size,
+            kernel_size=args.kernel_size,
+            stride=args.stride,
+            padding=args.padding,
+            dilation=args.dilation,
+            transpose=args.transpose,
+            max_kernel=args.max_kernel,
+            max_stride=args.max_stride,
+            max_dilation=args.max_dilation,
+        )
+        print(reason, file=out)
         return 1
     verb = " maps" if len(found) == 1 else "s map"
     print(f"{len(found)} {what}{verb} {args.in_size} to {args.out_size}; best first:", file=out)
@@ -263,32 +387,78 @@ def _cmd_default(out: TextIO) -> int:
     return 0
 
 
+def _say(message: str) -> None:
+    """One line on standard error; a closed or full standard error is not worth a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        print(message, file=sys.stderr)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point standard output at the null device so the interpreter's last flush cannot fail again."""
+    if stream is not sys.stdout:
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
+    if args.version:
+        from convshape import __version__
+
+        print(f"convshape {__version__}", file=stream)
+        return 0
+    if args.command is None:
+        return _cmd_default(stream)
+    if args.command == "size":
+        return _cmd_size(args, stream)
+    if args.command == "summary":
+        return _cmd_summary(args, stream)
+    if args.command == "check":
+        return _cmd_check(args, stream)
+    if args.command == "solve":
+        return _cmd_solve(args, stream)
+    return _cmd_zoo(stream)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 problems found, 2 bad usage)."""
+    """Run the command line; returns the exit status (0 ok, 1 problems found, 2 bad usage).
+
+    Never raises: a closed output pipe returns 141 quietly, an output that cannot be written
+    (a full disk) is one line on standard error and status 2.
+    """
     stream = out if out is not None else sys.stdout
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
-        return int(exit_.code or 0)
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
-        if args.command is None:
-            return _cmd_default(stream)
-        if args.command == "size":
-            return _cmd_size(args, stream)
-        if args.command == "summary":
-            return _cmd_summary(args, stream)
-        if args.command == "check":
-            return _cmd_check(args, stream)
-        if args.command == "solve":
-            return _cmd_solve(args, stream)
-        return _cmd_zoo(stream)
-    except (UsageError, SpecError) as err:
-        print(f"convshape: error: {err}", file=sys.stderr)
+        status = _dispatch(args, stream)
+        stream.flush()
+        return status
+    except BrokenPipeError:
+        _silence(stream)
+        return EXIT_BROKEN_PIPE
+    except OSError as err:
+        _silence(stream)
+        _say(f"convshape: error: cannot write the output: {err.strerror or err}")
         return 2
-    except (ConvShapeError, TypeError) as err:
-        print(f"convshape: error: {err}", file=sys.stderr)
+    except (UsageError, ConvShapeError, TypeError) as err:
+        _say(f"convshape: error: {err}")
         return 2
+    except RecursionError:
+        _say("convshape: error: the network is nested too deeply to process")
+        return 2
+    except MemoryError:
+        _say("convshape: error: out of memory")
+        return 2
+    except KeyboardInterrupt:
+        _say("convshape: interrupted")
+        return 130
 
 
 def run() -> NoReturn:

@@ -16,7 +16,7 @@ from convshape.errors import ConvShapeError, ParameterError, check_int, type_nam
 from convshape.layers import Layer
 from convshape.tracing import trace
 
-__all__ = ["InputSizes", "Solution", "input_sizes", "solve"]
+__all__ = ["InputSizes", "Solution", "input_sizes", "solve", "unsolved_reason"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,25 @@ def _range(name: str, given: int | None, low: int, high: int) -> range:
     return range(given, given + 1)
 
 
+#: the most (kernel, stride, dilation) combinations one :func:`solve` call examines; wider
+#: bounds are refused before any work starts, naming the bounds to narrow
+MAX_SEARCH = 1_000_000
+
+
+def _stride_cap(in_size: int, out_size: int, extent: int, transpose: bool) -> int:
+    """The largest stride that can matter, whatever the padding (each side below the extent).
+
+    A convolution producing ``out >= 2`` windows needs ``(out - 1) * s <= in + extent - 2``; with
+    one window every stride beyond ``in + extent - 1`` behaves the same, so the larger ones are
+    not listed.  A transposed one needs ``(in - 1) * s <= out + extent - 2``.
+    """
+    if transpose:
+        return (out_size + extent - 2) // (in_size - 1) if in_size > 1 else out_size + extent
+    if out_size > 1:
+        return (in_size + extent - 2) // (out_size - 1)
+    return in_size + extent - 1
+
+
 def solve(
     in_size: int,
     out_size: int,
@@ -74,6 +93,15 @@ def solve(
     transposed convolution the output padding is searched too.  Best first: no dilation,
     every input read, "same"-like padding, odd kernels, then smaller values.
 
+    Strides that cannot reach *out_size* are skipped without being tried, so a huge
+    ``max_stride`` costs nothing; more than :data:`MAX_SEARCH` (kernel, stride, dilation)
+    combinations left to try is refused up front.  An empty list means nothing within the
+    bounds works: :func:`unsolved_reason` says which bound hides a solution.
+
+    Raises:
+        TypeError: A size, value or bound is not an int (or ``transpose`` not a bool).
+        ParameterError: A size or bound is below 1, or the bounds leave too many combinations.
+
     >>> [str(s) for s in solve(83, 75, stride=1, dilation=1)][:2]
     ['kernel_size=9, stride=1, padding=0, dilation=1', 'kernel_size=11, stride=1, padding=1, dilation=1']
     >>> str(solve(7, 14, transpose=True)[0])
@@ -91,13 +119,85 @@ def solve(
         check_int(name, bound, 1)
     if padding is not None:
         check_int("padding", padding, 0)
+    dilations = _range("dilation", dilation, 1, max_dilation)
+    kernels = _range("kernel_size", kernel_size, 1, max_kernel)
+    widest = dilations[-1] * (kernels[-1] - 1) + 1
+    strides = _range("stride", stride, 1, max_stride)
+    if stride is None:
+        strides = range(1, max(1, min(max_stride, _stride_cap(in_size, out_size, widest, transpose))) + 1)
+    combinations = len(dilations) * len(kernels) * len(strides)
+    if combinations > MAX_SEARCH:
+        raise ParameterError(
+            f"the bounds leave {len(kernels):,} kernels x {len(strides):,} strides x {len(dilations):,} "
+            f"dilations = {combinations:,} combinations to try, above the limit of {MAX_SEARCH:,} "
+            "(convshape.inverse.MAX_SEARCH); lower max_kernel, max_stride or max_dilation, or fix a value"
+        )
     found: list[Solution] = []
-    for d in _range("dilation", dilation, 1, max_dilation):
-        for k in _range("kernel_size", kernel_size, 1, max_kernel):
-            for s in _range("stride", stride, 1, max_stride):
+    for d in dilations:
+        for k in kernels:
+            for s in strides:
                 found += _solutions(in_size, out_size, k, s, d, padding, transpose)
     found.sort(key=_rank)
     return found
+
+
+def unsolved_reason(
+    in_size: int,
+    out_size: int,
+    *,
+    kernel_size: int | None = None,
+    stride: int | None = None,
+    padding: int | None = None,
+    dilation: int | None = None,
+    transpose: bool = False,
+    max_kernel: int = 11,
+    max_stride: int = 8,
+    max_dilation: int = 4,
+) -> str:
+    """Say why :func:`solve` found nothing, naming the bound that hides a solution when one does.
+
+    For a convolution with the kernel, padding and dilation free, the smallest kernel that
+    works (at dilation 1) is worked out in closed form, whatever the bounds: a stride ``s``
+    needs a kernel extent of at least ``max(in - out*s + 1, 2 - in + (out-1)*s, 1)``.
+
+    >>> print(unsolved_reason(16000, 3981))
+    no convolution with kernel_size <= 11 (max_kernel), stride <= 8 (max_stride), dilation <= 4 (max_dilation) maps 16000 to 3981; kernel_size=77, stride=4 does: raise max_kernel to 77 (--max-kernel 77)
+    """
+    what = "transposed convolution" if transpose else "convolution"
+    bounds = []
+    for name, given, bound in (
+        ("kernel_size", kernel_size, max_kernel),
+        ("stride", stride, max_stride),
+        ("padding", padding, None),
+        ("dilation", dilation, max_dilation),
+    ):
+        if given is not None:
+            bounds.append(f"{name}={given}")
+        elif bound is not None:
+            bounds.append(f"{name} <= {bound} (max_{name.split('_')[0]})")
+    text = f"no {what} with {', '.join(bounds)} maps {in_size} to {out_size}"
+    if transpose or kernel_size is not None or padding is not None or dilation not in (None, 1):
+        return text + "; wider bounds or fewer fixed values may find one"
+    check_int("in_size", in_size, 1)
+    check_int("out_size", out_size, 1)
+
+    def extent(s: int) -> int:
+        return max(1, in_size - out_size * s + 1, 2 - in_size + (out_size - 1) * s)
+
+    if stride is not None:
+        candidates = [stride]
+    else:  # extent(s) is convex: its least value is beside the crossing of its two slopes
+        cross = (2 * in_size - 1) // (2 * out_size - 1)
+        candidates = [max(1, cross), cross + 1]
+    k, s = min((extent(s), s) for s in candidates)
+    raise_ = []
+    if k > max_kernel:
+        raise_.append(f"max_kernel to {k} (--max-kernel {k})")
+    if s > max_stride:
+        raise_.append(f"max_stride to {s} (--max-stride {s})")
+    if not raise_:
+        return text + "; wider bounds or fewer fixed values may find one"
+    return text + f"; kernel_size={k}, stride={s} does: raise " + " and ".join(raise_)
 
 
 #: the most padding totals examined for one (kernel, stride, dilation); beyond it the
@@ -174,11 +274,13 @@ class InputSizes:
             no input row or column after a layer's last window is dropped by flooring.
         period: The spacing of ``exact`` when it is regular (a U-Net of depth 4: 16), else ``None``.
         limit: The largest size examined.
+        given: The size of the given input shape on this axis.
+        given_tiles: Whether that size is accepted and tiles every layer exactly (``None``: not accepted).
 
     >>> from convshape import MaxPool
-    >>> sizes = input_sizes([MaxPool(2), MaxPool(2)], (1, 8), limit=20)
-    >>> sizes.smallest, sizes.exact, sizes.period
-    (4, (4, 8, 12, 16, 20), 4)
+    >>> sizes = input_sizes([MaxPool(2), MaxPool(2)], (1, 9), limit=20)
+    >>> sizes.smallest, sizes.exact, sizes.period, sizes.given_tiles
+    (4, (4, 8, 12, 16, 20), 4, False)
     """
 
     axis: int
@@ -186,6 +288,8 @@ class InputSizes:
     exact: tuple[int, ...]
     period: int | None
     limit: int
+    given: int = 0
+    given_tiles: bool | None = None
 
     def __str__(self) -> str:
         if self.smallest is None:
@@ -199,6 +303,19 @@ class InputSizes:
         else:
             text += f"; no size up to {self.limit} tiles every layer exactly"
         return text
+
+    def given_text(self) -> str:
+        """Whether the given input's own size is accepted and tiles exactly, in words.
+
+        >>> from convshape import MaxPool
+        >>> input_sizes([MaxPool(2)], (1, 9), limit=4).given_text()
+        'the given size 9 is accepted, but input is left uncovered'
+        """
+        if self.given_tiles is None:
+            return f"the given size {self.given} is not accepted"
+        if self.given_tiles:
+            return f"the given size {self.given} tiles every layer exactly"
+        return f"the given size {self.given} is accepted, but input is left uncovered"
 
 
 def dropped_rows(w: AxisWindow) -> int:
@@ -219,34 +336,69 @@ def _tiles(report_rows: Sequence[object]) -> bool:
     return True
 
 
+#: the default most sizes :func:`input_sizes` traces (each trace takes well under a millisecond)
+MAX_TRACES = 4096
+
+
+def _traced_tiles(network: Layer | Sequence[Layer], shape: tuple[int, ...]) -> bool | None:
+    """True when *shape* traces and tiles every layer, False when it traces with input left over, else None."""
+    try:
+        report = trace(network, shape)
+    except ConvShapeError:
+        return None
+    return _tiles(report.rows)
+
+
 def input_sizes(
-    network: Layer | Sequence[Layer], input_shape: Sequence[int], axis: int = 0, *, limit: int = 1024
+    network: Layer | Sequence[Layer],
+    input_shape: Sequence[int],
+    axis: int = 0,
+    *,
+    limit: int = 1024,
+    max_traces: int = MAX_TRACES,
 ) -> InputSizes:
     """Scan sizes ``1..limit`` on one spatial axis: the smallest accepted, and those that tile exactly.
+
+    The given shape's own size is traced too (``given_tiles``), however large it is.  The work is
+    one trace per size, so the scan stops at ``max_traces`` sizes (default :data:`MAX_TRACES`):
+    a larger ``limit`` is cut to it, and ``limit`` in the answer is the last size examined.
+    Both bounds are checked before any trace.
+
+    Raises:
+        TypeError: *input_shape* is not a sequence of ints, or a bound is not an int.
+        ParameterError: *axis* does not exist, or a bound is below 1.
 
     >>> from convshape import zoo
     >>> print(input_sizes(zoo.unet(), (3, 256, 256), limit=128))
     spatial axis 0: smallest accepted size 16; every layer tiles exactly at 16 + 16k
     """
-    shape = list(input_shape)
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(
+            "input_shape must be a sequence of ints like (3, 224, 224), "
+            f"got {type_name(input_shape)} {input_shape!r}"
+        )
+    shape = [check_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape)]
     check_int("limit", limit, 1)
+    check_int("max_traces", max_traces, 1)
     check_int("axis", axis, 0)
     if axis >= len(shape) - 1:
         raise ParameterError(
             f"axis {axis} does not exist: the input {tuple(shape)} has {len(shape) - 1} spatial axes"
         )
+    given = shape[axis + 1]
+    given_tiles = _traced_tiles(network, tuple(shape))
+    last = min(limit, max_traces)
     smallest = None
     exact: list[int] = []
-    for size in range(1, limit + 1):
+    for size in range(1, last + 1):
         shape[axis + 1] = size
-        try:
-            report = trace(network, tuple(shape))
-        except ConvShapeError:
+        tiles = _traced_tiles(network, tuple(shape))
+        if tiles is None:
             continue
         if smallest is None:
             smallest = size
-        if _tiles(report.rows):
+        if tiles:
             exact.append(size)
     gaps = {b - a for a, b in pairwise(exact)}
     period = gaps.pop() if len(gaps) == 1 else None
-    return InputSizes(axis, smallest, tuple(exact), period, limit)
+    return InputSizes(axis, smallest, tuple(exact), period, last, given, given_tiles)

@@ -66,6 +66,10 @@ def test_input_sizes_of_the_seed_network() -> None:
     """The seed network needs 83 pixels at least, and tiles exactly every 20 more."""
     sizes = input_sizes(zoo.seed(), (1, 83, 83), axis=1, limit=200)
     assert (sizes.smallest, sizes.period, sizes.exact[:3]) == (83, 20, (83, 103, 123))
+    # 83 -> 83 - 9 + 1 = 75 -> (75 - 10) / 5 + 1 = 14 -> 14 - 9 + 1 = 6 -> (6 - 6) / 4 + 1 = 1: all exact
+    assert (sizes.given, sizes.given_tiles) == (83, True)
+    assert input_sizes(zoo.seed(), (1, 84, 83)).given_tiles is False  # (76 - 10) / 5 = 13.2: a row dropped
+    assert input_sizes(zoo.seed(), (1, 82, 83)).given_tiles is None  # below the smallest accepted 83
     with pytest.raises(cs.ParameterError, match="axis 2 does not exist"):
         input_sizes(zoo.seed(), (1, 83, 83), axis=2)
 
