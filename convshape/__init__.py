@@ -58,7 +58,7 @@ if TYPE_CHECKING:
         UnsupportedLayerError,
     )
     from convshape.explanation import explain
-    from convshape.inverse import InputSizes, Solution, input_sizes, solve
+    from convshape.inverse import InputSizes, Solution, input_sizes, solve, unsolved_reason
     from convshape.layers import (
         Activation,
         AdaptiveAvgPool,
@@ -148,6 +148,7 @@ __all__ = [
     "to_dict",
     "trace",
     "uncovered_inputs",
+    "unsolved_reason",
     "verify",
     "weight_shape",
     "zoo",
@@ -219,6 +220,7 @@ _LAZY = {
     "to_dict": "convshape.specio",
     "trace": "convshape.tracing",
     "uncovered_inputs": "convshape.arithmetic",
+    "unsolved_reason": "convshape.inverse",
     "verify": "convshape.verification",
     "weight_shape": "convshape.counting",
     "zoo": "convshape.zoo",

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn, TextIO
+from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
 from convshape import zoo
 from convshape.errors import ConvShapeError
@@ -24,6 +22,8 @@ from convshape.errors import ConvShapeError
 # Each command imports what it needs when it runs, so a cold `convshape summary` stays fast.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, NoReturn, TextIO
+
     from convshape.arithmetic import Kind
     from convshape.inverse import InputSizes
     from convshape.layers import Layer
@@ -216,6 +216,8 @@ def _sizes_dict(sizes: InputSizes) -> dict[str, Any]:
 
 
 def _dump(data: object, out: TextIO) -> None:
+    import json  # only JSON output needs it
+
     print(json.dumps(data, indent=2), file=out)
 
 
