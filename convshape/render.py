@@ -350,6 +350,7 @@ def render_text(
     columns: Sequence[str] | None = None,
     width: int | None = None,
     memory_of: Memory | None = None,
+    dtype: str = "float32",
 ) -> str:
     """A plain-text table with totals and the conventions stated.
 
@@ -358,7 +359,6 @@ def render_text(
     """
     if width is not None:
         check_int("width", width, 20)
-    dtype = memory_of.dtype if memory_of is not None else "float32"
     chosen, header, body = _table(report, depth, columns, dtype)
     widths = _fit(chosen, [header, *body], width)
 
@@ -411,11 +411,11 @@ def render_html(
     columns: Sequence[str] | None = None,
     picture: bool = False,
     memory_of: Memory | None = None,
+    dtype: str = "float32",
 ) -> str:
     """An HTML view for notebooks: the table (text left, numbers right), then the picture if asked."""
     from html import escape as esc  # only the notebook view needs it
 
-    dtype = memory_of.dtype if memory_of is not None else "float32"
     chosen, header, body = _table(report, depth, columns, dtype)
 
     def align(column: str) -> str:
@@ -458,9 +458,9 @@ def render_markdown(
     depth: int | None = None,
     columns: Sequence[str] | None = None,
     memory_of: Memory | None = None,
+    dtype: str = "float32",
 ) -> str:
     """A GitHub-flavoured Markdown table with the totals below it."""
-    dtype = memory_of.dtype if memory_of is not None else "float32"
     chosen, header, body = _table(report, depth, columns, dtype)
 
     def cell(text: str) -> str:
@@ -508,11 +508,11 @@ def render(
             from shutil import get_terminal_size
 
             width = get_terminal_size((100, 24)).columns
-        return render_text(report, depth, columns, width, mem)
+        return render_text(report, depth, columns, width, mem, dtype)
     if format == "markdown":
-        return render_markdown(report, depth, columns, mem)
+        return render_markdown(report, depth, columns, mem, dtype)
     if format == "html":
-        return render_html(report, depth, columns, picture, mem)
+        return render_html(report, depth, columns, picture, mem, dtype)
     raise ParameterError(f"format must be 'text', 'markdown' or 'html', got {format!r}")
 
 
