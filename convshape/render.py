@@ -196,7 +196,7 @@ class Line:
     notes: tuple[str, ...]
 
 
-def _resolve(network: object, path: str) -> object | None:
+def layer_at(network: object, path: str) -> object | None:
     """The layer at a dotted path, or None (paths of Graph nodes are not resolved)."""
     node = network
     for segment in path.split("."):
@@ -230,7 +230,7 @@ def lines(report: Report, depth: int | None = None) -> list[Line]:
                     last.macs + row.macs, row.receptive_field, last.rows + 1, last.notes + row.notes,
                 )  # fmt: skip
                 continue
-            layer = _resolve(report.network, prefix)
+            layer = layer_at(report.network, prefix)
             name = getattr(layer, "name", None)
             kind = getattr(layer, "kind", "block")
             out.append(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from convshape.containers import Concat, Residual
 from convshape.errors import check_int
 from convshape.layers import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, Conv, ConvTranspose, Linear, MaxPool
+from convshape.render import layer_at
 
 if TYPE_CHECKING:
     from convshape.tracing import Report, Row
@@ -102,7 +103,9 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
                 if shape is not None:
                     items[-1] = _Item(shape, last.op, prefix, True)
                 continue
-            items.append(_Item(shape or items[-1].shape, f"block {prefix}", prefix, True))
+            block = layer_at(report.network, prefix)
+            label = getattr(block, "name", None) or f"{getattr(block, 'kind', 'block')} {prefix}"
+            items.append(_Item(shape or items[-1].shape, str(label), prefix, True))
             continue
         merge = _MERGE_OPS.get(type(row.layer))
         if merge is not None and shape is not None:

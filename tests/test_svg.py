@@ -195,7 +195,9 @@ def test_depth_collapses_blocks_into_one_stack() -> None:
     svg = cs.trace(zoo.resnet18(), (3, 224, 224)).to_svg(depth=1)
     shapes = [t for t in _texts(svg) if "@" in t or t.endswith(" features")]
     assert len(shapes) == 1 + 2 + 8 + 3
-    assert sum(t.startswith("block ") for t in _texts(svg)) == 8
+    assert sum(t.startswith("Sequential ") for t in _texts(svg)) == 8  # the blocks have no names
+    stages = cs.trace(zoo.resnet18(), (3, 224, 224)).to_svg(depth=0)
+    assert [t for t in _texts(stages) if t.startswith("layer")] == ["layer1", "layer2", "layer3", "layer4"]
     assert _skips(svg) == 0
     with pytest.raises(cs.ConvShapeError, match="depth"):
         cs.trace(zoo.resnet18(), (3, 224, 224)).to_svg(depth=-1)
