@@ -7,10 +7,13 @@ convshape report: input (1, 83, 83) -> output (101,)
 
 from __future__ import annotations
 
+from convshape._frozen import frozen
+from convshape.errors import ParameterError, check_int
 from convshape.layers import fmt_shape
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from convshape.receptive import ReceptiveField
@@ -40,38 +43,330 @@ def _num(value: int) -> str:
     return f"{value:,}" if value else "-"
 
 
-def _table(report: Report) -> tuple[list[str], list[list[str]]]:
-    header = ["Layer", "Kind", "Output shape", "Kernels", "Params", "MACs", "RF"]
-    body = []
+#: bytes per element of the dtypes :meth:`Report.memory` knows
+DTYPE_BYTES = {
+    "float64": 8,
+    "float32": 4,
+    "float16": 2,
+    "bfloat16": 2,
+    "int64": 8,
+    "int32": 4,
+    "int16": 2,
+    "int8": 1,
+    "uint8": 1,
+}
+
+#: every column a table can show, in display order, with its header
+COLUMNS = {
+    "layer": "Layer",
+    "kind": "Kind",
+    "input_shape": "Input shape",
+    "output_shape": "Output shape",
+    "kernels": "Kernels",
+    "params": "Params",
+    "buffers": "Buffers",
+    "macs": "MACs",
+    "activations": "Activations",
+    "rf": "RF",
+}
+DEFAULT_COLUMNS = ("layer", "kind", "output_shape", "kernels", "params", "macs", "rf")
+_NUMBERS = frozenset({"kernels", "params", "buffers", "macs", "activations"})
+
+
+def dtype_bytes(dtype: str) -> int:
+    """Bytes per element of *dtype* (``"float32"`` -> 4), or a ParameterError naming the known ones."""
+    if not isinstance(dtype, str):
+        raise TypeError(f"dtype must be a str such as 'float32', got {type(dtype).__name__}")
+    size = DTYPE_BYTES.get(dtype)
+    if size is None:
+        known = ", ".join(sorted(DTYPE_BYTES))
+        raise ParameterError(f"dtype must be one of {known}, got {dtype!r}")
+    return size
+
+
+def elements(shape: tuple[int | None, ...] | None) -> int | None:
+    """Number of elements of a shape, or ``None`` when any size is unknown."""
+    if shape is None:
+        return None
+    total = 1
+    for size in shape:
+        if size is None:
+            return None
+        total *= size
+    return total
+
+
+@frozen
+class Memory:
+    """Memory estimate of a report for one batch size and dtype (see :meth:`Report.memory`).
+
+    Byte counts follow torchinfo's summary: ``input_bytes`` is the input's elements x batch x
+    dtype bytes; ``forward_backward_bytes`` is 2 (output and its gradient) x batch x dtype bytes x
+    the output elements of every row that has parameters; ``params_bytes`` is parameters x dtype
+    bytes; ``total_bytes`` their sum.  Buffers (BatchNorm running statistics) are reported apart
+    and are not in the total, as in torchinfo.  ``activation_bytes`` is every row's output x batch
+    x dtype bytes (what a forward pass writes, parameters or not).  A byte count is ``None`` when
+    a shape on its path is unknown.
+
+    >>> from convshape import Conv, trace
+    >>> m = trace(Conv(8, 3), (1, 10, 10)).memory(batch_size=2)
+    >>> m.params_bytes, m.input_bytes, m.forward_backward_bytes
+    (320, 800, 8192)
+    """
+
+    batch_size: int
+    dtype: str
+    dtype_bytes: int
+    params: int
+    buffers: int
+    input_bytes: int | None
+    forward_backward_bytes: int | None
+    params_bytes: int
+    buffers_bytes: int
+    activation_bytes: int | None
+
+    @property
+    def total_bytes(self) -> int | None:
+        """Input + forward/backward pass + parameters, as torchinfo's "Estimated Total Size"."""
+        if self.input_bytes is None or self.forward_backward_bytes is None:
+            return None
+        return self.input_bytes + self.forward_backward_bytes + self.params_bytes
+
+    def lines(self) -> list[str]:
+        """The estimate as text lines, in megabytes (1 MB = 10**6 bytes) like torchinfo."""
+        return [
+            f"Memory (batch {self.batch_size}, {self.dtype}, {self.dtype_bytes} bytes per value, MB = 10^6 bytes):",
+            f"  Input size (MB): {_mb(self.input_bytes)}",
+            f"  Forward/backward pass size (MB): {_mb(self.forward_backward_bytes)}",
+            f"  Params size (MB): {_mb(self.params_bytes)}",
+            f"  Estimated Total Size (MB): {_mb(self.total_bytes)}",
+            f"  Buffers size (MB, not in the total): {_mb(self.buffers_bytes)}",
+        ]
+
+
+def _mb(value: int | None) -> str:
+    return "?" if value is None else f"{value / 1e6:0.2f}"
+
+
+def memory(report: Report, batch_size: int = 1, dtype: str = "float32") -> Memory:
+    """The :class:`Memory` estimate of *report* (see :meth:`Report.memory`)."""
+    check_int("batch_size", batch_size, 1)
+    size = dtype_bytes(dtype)
+    in_elements = elements(report.input_shape)
+    fb: int | None = 0
+    act: int | None = 0
     for row in report.rows:
-        kind = row.layer.describe()
-        if row.notes:
-            kind += " *"
-        body.append(
-            [
+        out = elements(row.output_shape)
+        if act is not None:
+            act = None if out is None else act + out
+        if row.params and fb is not None:
+            fb = None if out is None else fb + out
+    scale = batch_size * size
+    params, buffers = report.total_params, report.total_buffers
+    return Memory(
+        batch_size=batch_size,
+        dtype=dtype,
+        dtype_bytes=size,
+        params=params,
+        buffers=buffers,
+        input_bytes=None if in_elements is None else in_elements * scale,
+        forward_backward_bytes=None if fb is None else 2 * fb * scale,
+        params_bytes=params * size,
+        buffers_bytes=buffers * size,
+        activation_bytes=None if act is None else act * scale,
+    )
+
+
+@frozen
+class Line:
+    """One displayed table line: a report row, or several rows collapsed into their ancestor."""
+
+    path: str
+    label: str
+    kind: str
+    input_shape: tuple[int | None, ...] | None
+    output_shape: tuple[int | None, ...] | None
+    kernels: int
+    params: int
+    buffers: int
+    macs: int
+    receptive_field: tuple[ReceptiveField | None, ...] | None
+    rows: int
+    notes: tuple[str, ...]
+
+
+def layer_at(network: object, path: str) -> object | None:
+    """The layer at a dotted path, or None (paths of Graph nodes are not resolved)."""
+    node = network
+    for segment in path.split("."):
+        if segment.isdigit():
+            items = node if isinstance(node, tuple) else getattr(node, "layers", None)
+            if not isinstance(items, tuple) or int(segment) >= len(items):
+                return None
+            node = items[int(segment)]
+        else:
+            node = getattr(node, segment, None)
+            if node is None:
+                return None
+    return node
+
+
+def lines(report: Report, depth: int | None = None) -> list[Line]:
+    """The table's lines: one per row, or rows deeper than *depth* collapsed into their ancestor."""
+    if depth is not None:
+        check_int("depth", depth, 0)
+    out: list[Line] = []
+    for row in report.rows:
+        path = row.path
+        parts = path.split(".")
+        if depth is not None and len(parts) > depth + 1:
+            prefix = ".".join(parts[: depth + 1])
+            last = out[-1] if out else None
+            if last is not None and last.path == prefix and last.rows > 0:
+                out[-1] = Line(
+                    prefix, last.label, last.kind, last.input_shape, row.output_shape,
+                    last.kernels + row.kernels, last.params + row.params, last.buffers + row.buffers,
+                    last.macs + row.macs, row.receptive_field, last.rows + 1, last.notes + row.notes,
+                )  # fmt: skip
+                continue
+            layer = layer_at(report.network, prefix)
+            name = getattr(layer, "name", None)
+            kind = getattr(layer, "kind", "block")
+            out.append(
+                Line(
+                    prefix,
+                    prefix + (f" {name}" if name else ""),
+                    str(kind),
+                    row.input_shape,
+                    row.output_shape,
+                    row.kernels,
+                    row.params,
+                    row.buffers,
+                    row.macs,
+                    row.receptive_field,
+                    1,
+                    row.notes,
+                )
+            )
+            continue
+        out.append(
+            Line(
+                path,
                 _label(row),
-                kind,
-                fmt_shape(row.output_shape),
-                _num(row.kernels),
-                _num(row.params),
-                _num(row.macs),
-                _rf_text(row.receptive_field),
-            ]
+                row.layer.describe() + (" *" if row.notes else ""),
+                row.input_shape,
+                row.output_shape,
+                row.kernels,
+                row.params,
+                row.buffers,
+                row.macs,
+                row.receptive_field,
+                0,
+                row.notes,
+            )
         )
-    return header, body
+    return [_finish(line) for line in out]
 
 
-def render_text(report: Report) -> str:
-    """A plain-text table with totals and the conventions stated."""
-    header, body = _table(report)
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    right = {3, 4, 5}
+def _finish(line: Line) -> Line:
+    if line.rows == 0:
+        return line
+    kind = f"{line.kind} ({line.rows} rows)" + (" *" if line.notes else "")
+    return Line(
+        line.path, line.label, kind, line.input_shape, line.output_shape, line.kernels, line.params,
+        line.buffers, line.macs, line.receptive_field, line.rows, line.notes,
+    )  # fmt: skip
+
+
+def _cell(line: Line, column: str, size: int) -> str:
+    if column == "layer":
+        return line.label
+    if column == "kind":
+        return line.kind
+    if column == "input_shape":
+        return fmt_shape(line.input_shape)
+    if column == "output_shape":
+        return fmt_shape(line.output_shape)
+    if column == "rf":
+        return _rf_text(line.receptive_field)
+    if column == "activations":
+        count = elements(line.output_shape)
+        return "?" if count is None else _num(count * size)
+    value: int = getattr(line, column)
+    return _num(value)
+
+
+def _columns(columns: Sequence[str] | None) -> tuple[str, ...]:
+    if columns is None:
+        return DEFAULT_COLUMNS
+    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+        raise TypeError("columns must be a sequence of column names such as ['layer', 'params']")
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown or not columns:
+        raise ParameterError(
+            f"columns must be a non-empty selection of {', '.join(COLUMNS)}; got {list(columns)!r}"
+        )
+    return tuple(columns)
+
+
+def _table(
+    report: Report, depth: int | None = None, columns: Sequence[str] | None = None, dtype: str = "float32"
+) -> tuple[tuple[str, ...], list[str], list[list[str]]]:
+    chosen = _columns(columns)
+    size = dtype_bytes(dtype)
+    header = [COLUMNS[c] for c in chosen]
+    body = [[_cell(line, c, size) for c in chosen] for line in lines(report, depth)]
+    return chosen, header, body
+
+
+def _shorten(text: str, width: int, keep_tail: bool) -> str:
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "\u2026"[:width]
+    return "\u2026" + text[-(width - 1) :] if keep_tail else text[: width - 1] + "\u2026"
+
+
+def _fit(chosen: tuple[str, ...], rows: list[list[str]], width: int | None) -> list[int]:
+    """Column widths; the layer and kind columns give way (down to 12 characters) to fit *width*."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(chosen))]
+    if width is None:
+        return widths
+    excess = sum(widths) + 2 * (len(widths) - 1) - width
+    # the layer column gives way first (to 24), then the kind column (to 24), then both (to 12)
+    for names, floor in ((("layer",), 24), (("kind",), 24), (("layer", "kind"), 12)):
+        for i, c in enumerate(chosen):
+            if c in names and excess > 0 and widths[i] > floor:
+                cut = min(excess, widths[i] - floor)
+                widths[i] -= cut
+                excess -= cut
+    return widths
+
+
+def render_text(
+    report: Report,
+    depth: int | None = None,
+    columns: Sequence[str] | None = None,
+    width: int | None = None,
+    memory_of: Memory | None = None,
+    dtype: str = "float32",
+) -> str:
+    """A plain-text table with totals and the conventions stated.
+
+    *width* bounds the table lines: the layer column keeps the end of long paths and the kind
+    column its start, with an ellipsis where text was cut.
+    """
+    if width is not None:
+        check_int("width", width, 20)
+    chosen, header, body = _table(report, depth, columns, dtype)
+    widths = _fit(chosen, [header, *body], width)
 
     def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
+        out = []
+        for name, c, w in zip(chosen, cells, widths, strict=True):
+            c = _shorten(c, w, keep_tail=name == "layer")
+            out.append(c.rjust(w) if name in _NUMBERS else c.ljust(w))
+        return "  ".join(out).rstrip()
 
     rule = "-" * len(line(header))
     out = [
@@ -86,46 +381,86 @@ def render_text(report: Report) -> str:
         f"Total MACs:    {report.total_macs:,}",
         f"Receptive field: {_rf_text(report.receptive_field)}",
     ]
+    if memory_of is not None:
+        out += [
+            f"Trainable params: {report.total_params:,}",
+            "Non-trainable params: 0",
+            f"Buffers: {report.total_buffers:,} ({BUFFER_CONVENTION})",
+            *memory_of.lines(),
+        ]
     notes = [f"  {_label(r)}: {n}" for r in report.rows for n in r.notes]
     if notes:
         out += ["Notes (*):", *notes]
     if report.problems:
         out += ["Problems:", *(f"  {p}" for p in report.problems)]
     out += [rule, MAC_CONVENTION, RF_CONVENTION]
+    if width is not None and any(len(text) > width for text in out):
+        from textwrap import wrap
+
+        out = [part for text in out for part in (wrap(text, width, subsequent_indent="  ") or [""])]
     return "\n".join(out)
 
 
-def render_html(report: Report) -> str:
-    """An HTML view for notebooks: the SVG picture, then the table (every value escaped)."""
-    from convshape.svg import render_svg
+BUFFER_CONVENTION = "BatchNorm running mean and variance, 2 x channels, plus PyTorch's num_batches_tracked, 1"
 
-    header, body = _table(report)
+
+def render_html(
+    report: Report,
+    depth: int | None = None,
+    columns: Sequence[str] | None = None,
+    picture: bool = False,
+    memory_of: Memory | None = None,
+    dtype: str = "float32",
+) -> str:
+    """An HTML view for notebooks: the table (text left, numbers right), then the picture if asked."""
     from html import escape as esc  # only the notebook view needs it
 
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in body)
+    chosen, header, body = _table(report, depth, columns, dtype)
+
+    def align(column: str) -> str:
+        side = "right" if column in _NUMBERS else "left"
+        return f' style="text-align:{side};padding:0 0.5em"'
+
+    head = "".join(f"<th{align(c)}>{esc(h)}</th>" for c, h in zip(chosen, header, strict=True))
+    rows = "".join(
+        "<tr>" + "".join(f"<td{align(c)}>{esc(v)}</td>" for c, v in zip(chosen, r, strict=True)) + "</tr>"
+        for r in body
+    )
     totals = (
         f"<p>Total kernels: {report.total_kernels:,} &middot; params: {report.total_params:,} &middot; "
         f"MACs: {report.total_macs:,} &middot; receptive field: {esc(_rf_text(report.receptive_field))}</p>"
     )
+    extra = ""
+    if memory_of is not None:
+        extra = "<pre>" + esc("\n".join(memory_of.lines())) + "</pre>"
+        extra += f"<p>Buffers: {report.total_buffers:,} ({esc(BUFFER_CONVENTION)})</p>"
     notes = "".join(f"<li>{esc(_label(r))}: {esc(n)}</li>" for r in report.rows for n in r.notes)
     problems = "".join(f"<li>{esc(str(p))}</li>" for p in report.problems)
+    drawing = ""
+    if picture:
+        from convshape.svg import render_svg
 
+        drawing = f"<div>{render_svg(report, depth=depth)}</div>"
     return (
         '<div class="convshape-report">'
         f"<p><b>convshape</b>: input {esc(fmt_shape(report.input_shape))} &rarr; "
         f"output {esc(fmt_shape(report.output_shape))}</p>"
-        f"<div>{render_svg(report)}</div>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{totals}"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{totals}{extra}"
         + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
         + (f"<p>Problems:</p><ul>{problems}</ul>" if problems else "")
-        + f"<p><small>{esc(MAC_CONVENTION)}. {esc(RF_CONVENTION)}.</small></p></div>"
+        + f"<p><small>{esc(MAC_CONVENTION)}. {esc(RF_CONVENTION)}.</small></p>{drawing}</div>"
     )
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(
+    report: Report,
+    depth: int | None = None,
+    columns: Sequence[str] | None = None,
+    memory_of: Memory | None = None,
+    dtype: str = "float32",
+) -> str:
     """A GitHub-flavoured Markdown table with the totals below it."""
-    header, body = _table(report)
+    chosen, header, body = _table(report, depth, columns, dtype)
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
@@ -134,15 +469,53 @@ def render_markdown(report: Report) -> str:
         f"**convshape**: input `{fmt_shape(report.input_shape)}` -> output `{fmt_shape(report.output_shape)}`",
         "",
         "| " + " | ".join(header) + " |",
-        "|" + "|".join("---:" if i in (3, 4, 5) else "---" for i in range(len(header))) + "|",
+        "|" + "|".join("---:" if c in _NUMBERS else "---" for c in chosen) + "|",
         *("| " + " | ".join(cell(c) for c in row) + " |" for row in body),
         "",
         f"Total kernels: {report.total_kernels:,}; params: {report.total_params:,}; MACs: {report.total_macs:,}; "
         f"receptive field: {_rf_text(report.receptive_field)}.",
-        "",
-        f"_{MAC_CONVENTION}. {RF_CONVENTION}._",
     ]
+    if memory_of is not None:
+        lines += [
+            "",
+            f"Buffers: {report.total_buffers:,} ({BUFFER_CONVENTION}).",
+            "",
+            "```",
+            *memory_of.lines(),
+            "```",
+        ]
+    lines += ["", f"_{MAC_CONVENTION}. {RF_CONVENTION}._"]
     return "\n".join(lines)
+
+
+def render(
+    report: Report,
+    format: str = "text",
+    *,
+    depth: int | None = None,
+    columns: Sequence[str] | None = None,
+    width: int | None = None,
+    memory: bool = False,
+    batch_size: int = 1,
+    dtype: str = "float32",
+    picture: bool = False,
+) -> str:
+    """Render *report* as ``"text"``, ``"markdown"`` or ``"html"`` (see :meth:`Report.render`)."""
+    mem = _memory(report, batch_size=batch_size, dtype=dtype) if memory else None
+    if format == "text":
+        if width is None:
+            from shutil import get_terminal_size
+
+            width = get_terminal_size((100, 24)).columns
+        return render_text(report, depth, columns, width, mem, dtype)
+    if format == "markdown":
+        return render_markdown(report, depth, columns, mem, dtype)
+    if format == "html":
+        return render_html(report, depth, columns, picture, mem, dtype)
+    raise ParameterError(f"format must be 'text', 'markdown' or 'html', got {format!r}")
+
+
+_memory = memory
 
 
 def _rf_dict(fields: tuple[ReceptiveField | None, ...] | None) -> list[dict[str, int] | None] | None:
@@ -163,6 +536,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "total_params": report.total_params,
         "total_macs": report.total_macs,
         "total_kernels": report.total_kernels,
+        "total_buffers": report.total_buffers,
         "receptive_field": _rf_dict(report.receptive_field),
         "rows": [
             {
@@ -175,6 +549,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "params": r.params,
                 "kernels": r.kernels,
                 "macs": r.macs,
+                "buffers": r.buffers,
                 "receptive_field": _rf_dict(r.receptive_field),
                 "uncovered": list(r.uncovered),
                 "notes": list(r.notes),

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from math import log2
 from typing import TYPE_CHECKING
 
+from convshape.containers import Concat, Residual
+from convshape.errors import check_int
 from convshape.layers import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, Conv, ConvTranspose, Linear, MaxPool
+from convshape.render import layer_at
 
 if TYPE_CHECKING:
     from convshape.tracing import Report, Row
@@ -25,16 +28,21 @@ if TYPE_CHECKING:
 __all__ = ["render_svg"]
 
 GAP = 130  # horizontal room for the operation label between stacks
-PER_LINE = 7
+PER_LINE = 10
 MAX_SIDE = 120.0
 MIN_SIDE = 6.0
-LINE_HEIGHT = 250
+LINE_HEIGHT = 280
 
 
 @dataclass(frozen=True, slots=True)
 class _Item:
     shape: tuple[int | None, ...]
     op: str
+    path: str = ""
+    collapsed: bool = False
+
+
+_MERGE_OPS = {Residual: "add (skip)", Concat: "concat (skip)"}
 
 
 def _shape_label(shape: tuple[int | None, ...]) -> str:
@@ -65,14 +73,48 @@ def _op_label(row: Row) -> str:
     return layer.kind.lower()
 
 
-def _items(report: Report) -> list[_Item]:
+def _drawn(row: Row, previous: tuple[int | None, ...]) -> bool:
+    """Whether a row gets its own stack: every convolution, pooling and linear layer, and
+    any other layer that changes the shape."""
+    if row.output_shape is None:
+        return False
+    return isinstance(row.layer, _ALWAYS) or row.output_shape != previous
+
+
+_ALWAYS = (Conv, ConvTranspose, Linear, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool)
+
+
+def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[tuple[int, int]]]:
+    """The stacks to draw, and the skip arcs as (from item, to item) index pairs."""
+    if depth is not None:
+        check_int("depth", depth, 0)
     items = [_Item(report.input_shape, "input")]
+    arcs: list[tuple[int, int]] = []
+    starts: dict[str, int] = {}  # container path -> the item flowing into it
     for row in report.rows:
+        parts = row.path.split(".")
+        for k in range(1, len(parts)):
+            starts.setdefault(".".join(parts[:k]), len(items) - 1)
         shape = row.output_shape
-        if shape is None or shape == items[-1].shape:
+        if depth is not None and len(parts) > depth + 1:
+            prefix = ".".join(parts[: depth + 1])
+            last = items[-1]
+            if last.collapsed and last.path == prefix:
+                if shape is not None:
+                    items[-1] = _Item(shape, last.op, prefix, True)
+                continue
+            block = layer_at(report.network, prefix)
+            label = getattr(block, "name", None) or f"{getattr(block, 'kind', 'block')} {prefix}"
+            items.append(_Item(shape or items[-1].shape, str(label), prefix, True))
             continue
-        items.append(_Item(shape, _op_label(row)))
-    return items
+        merge = _MERGE_OPS.get(type(row.layer))
+        if merge is not None and shape is not None:
+            items.append(_Item(shape, merge, row.path))
+            arcs.append((starts.get(row.path, len(items) - 2), len(items) - 1))
+        elif _drawn(row, items[-1].shape):
+            assert shape is not None
+            items.append(_Item(shape, _op_label(row), row.path))
+    return items, arcs
 
 
 def _side(value: int | None, reference: int) -> float:
@@ -81,13 +123,19 @@ def _side(value: int | None, reference: int) -> float:
     return max(MIN_SIDE, MAX_SIDE * value / reference)
 
 
-def render_svg(report: Report) -> str:
-    """The SVG document for a report (see the module docstring)."""
-    items = _items(report)
+def render_svg(report: Report, depth: int | None = None) -> str:
+    """The SVG document for a report (see the module docstring).
+
+    Every convolution, pooling and linear layer gets a stack, and so does any other layer that
+    changes the shape; Residual and Concat merges get one too, with an arc from the stack flowing
+    into the block (the skip connection).  *depth* draws each block nested deeper than *depth*
+    as a single stack.
+    """
+    items, arcs = _items(report, depth)
     spatial = [v for it in items for v in it.shape[1:] if v is not None]
     reference = max(spatial) if spatial else 1
     lines = (len(items) + PER_LINE - 1) // PER_LINE
-    width = PER_LINE * GAP + 60 if lines > 1 else len(items) * GAP + 60
+    width = PER_LINE * GAP + 80 if lines > 1 else len(items) * GAP + 80
     height = lines * LINE_HEIGHT + 30
     esc = html.escape
     parts = [
@@ -113,13 +161,45 @@ def render_svg(report: Report) -> str:
                 f'<path d="M {cx - GAP + 64:.1f} {base + 12:.1f} L {cx - 64:.1f} {base + 12:.1f}" '
                 'stroke="#1f4e79" stroke-width="1" marker-end="url(#arrow)"/>'
             )
+    for lane, (a, b) in enumerate(arcs):
+        parts.append(_arc(a, b, lane % 3, width - 6))
     parts.insert(
         1,
         '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="6" refY="3" orient="auto">'
-        '<path d="M0,0 L6,3 L0,6 z" fill="#1f4e79"/></marker></defs>',
+        '<path d="M0,0 L6,3 L0,6 z" fill="#1f4e79"/></marker>'
+        '<marker id="skiparrow" markerWidth="8" markerHeight="8" refX="6" refY="3" orient="auto">'
+        '<path d="M0,0 L6,3 L0,6 z" fill="#c55a11"/></marker></defs>',
     )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _centre(index: int) -> tuple[float, float]:
+    line, col = divmod(index, PER_LINE)
+    return 40 + col * GAP + GAP / 2 - 20, 30 + line * LINE_HEIGHT + 200
+
+
+def _arc(a: int, b: int, lane: int, right: float) -> str:
+    """A dashed skip arc from below stack *a* to below stack *b*, under the shape labels.
+
+    On one line it is a curve; across lines it runs in the gaps between lines and down the
+    right margin, so it crosses no stack.
+    """
+    (xa, ya), (xb, yb) = _centre(a), _centre(b)
+    ya, yb = ya + 22, yb + 22
+    if ya == yb:
+        dip = 14 + 6 * min(b - a, 5)
+        d = f"M {xa:.1f} {ya:.1f} C {xa:.1f} {ya + dip:.1f} {xb:.1f} {yb + dip:.1f} {xb:.1f} {yb:.1f}"
+    else:
+        ga, gb, x = ya + 14 + 6 * lane, yb + 14 + 6 * lane, right - 4 * lane
+        d = (
+            f"M {xa:.1f} {ya:.1f} L {xa:.1f} {ga:.1f} L {x:.1f} {ga:.1f} L {x:.1f} {gb:.1f} "
+            f"L {xb:.1f} {gb:.1f} L {xb:.1f} {yb:.1f}"
+        )
+    return (
+        f'<path class="skip" d="{d}" fill="none" stroke="#c55a11" stroke-width="1.2" '
+        'stroke-dasharray="4 2" marker-end="url(#skiparrow)"/>'
+    )
 
 
 def _title(report: Report) -> str:

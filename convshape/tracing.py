@@ -42,7 +42,7 @@ from convshape.containers import (
     equal_shapes,
 )
 from convshape.errors import ConvShapeError, ParameterError, check_int, type_name
-from convshape.layers import Layer, _Window, fmt_shape
+from convshape.layers import BatchNorm, Layer, _Window, fmt_shape
 from convshape.receptive import ReceptiveField, merge
 
 TYPE_CHECKING = False
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     from convshape.arithmetic import AxisWindow
     from convshape.layers import Shape
+    from convshape.render import Memory
 
     Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
     #: what flows along the network: a shape and its receptive fields
@@ -195,6 +196,18 @@ class Row(tuple):  # type: ignore[type-arg]
     def __hash__(self) -> int:
         return hash(self._key())
 
+    @property
+    def buffers(self) -> int:
+        """Non-parameter state: a BatchNorm's running mean and variance (2 x channels) and
+        PyTorch's ``num_batches_tracked`` (1); 0 for other layers.
+
+        >>> from convshape import BatchNorm, trace
+        >>> trace(BatchNorm(), (64, 8, 8)).rows[0].buffers
+        129
+        """
+        channels = self.output_shape[0] if self.output_shape else None
+        return 2 * channels + 1 if isinstance(self.layer, BatchNorm) and channels is not None else 0
+
     def __repr__(self) -> str:
         return (
             f"Row(path={self.path!r}, layer={self.layer.describe()}, input_shape={self.input_shape}, "
@@ -286,7 +299,7 @@ class Report:
 
         return render_html(self)
 
-    def to_svg(self) -> str:
+    def to_svg(self, *, depth: int | None = None) -> str:
         """A picture of the network as an SVG document (feature-map stacks roughly to scale).
 
         >>> from convshape import zoo
@@ -295,7 +308,7 @@ class Report:
         """
         from convshape.svg import render_svg
 
-        return render_svg(self)
+        return render_svg(self, depth=depth)
 
     def _repr_svg_(self) -> str:
         return self.to_svg()
@@ -321,6 +334,71 @@ class Report:
         from convshape.render import report_dict
 
         return report_dict(self)
+
+    @property
+    def total_buffers(self) -> int:
+        """Sum of the rows' buffers (BatchNorm running statistics, see :attr:`Row.buffers`)."""
+        return sum(row.buffers for row in self.rows)
+
+    def memory(self, batch_size: int = 1, dtype: str = "float32") -> Memory:
+        """Memory estimate for *batch_size* samples stored as *dtype*, in torchinfo's convention.
+
+        >>> from convshape import Conv
+        >>> m = trace(Conv(8, 3), (1, 10, 10)).memory()
+        >>> m.params_bytes, m.input_bytes, m.forward_backward_bytes, m.total_bytes
+        (320, 400, 4096, 4816)
+        """
+        from convshape.render import memory
+
+        return memory(self, batch_size, dtype)
+
+    def render(
+        self,
+        format: str = "text",
+        *,
+        depth: int | None = None,
+        columns: Sequence[str] | None = None,
+        width: int | None = None,
+        memory: bool = False,
+        batch_size: int = 1,
+        dtype: str = "float32",
+        picture: bool = False,
+    ) -> str:
+        """The report as ``"text"``, ``"markdown"`` or ``"html"``, with the same options in each.
+
+        Args:
+            format: ``"text"``, ``"markdown"`` or ``"html"``.
+            depth: Collapse rows nested deeper than *depth* into one line per ancestor (0: one line
+                per top-level layer), summing kernels, params, buffers and MACs.
+            columns: Column names, from ``layer, kind, input_shape, output_shape, kernels, params,
+                buffers, macs, activations, rf`` (default: those of ``str(report)``).
+            width: Text only: the most characters a table line takes (default: the terminal's
+                width, else 100); long layer paths keep their end, long kinds their start.
+            memory: Add trainable/non-trainable/buffer counts and :meth:`memory` estimates.
+            batch_size: Batch size of the memory estimate.
+            dtype: Dtype of the memory estimate and the ``activations`` column.
+            picture: HTML only: add the SVG picture below the table.
+
+        >>> from convshape import zoo
+        >>> text = trace(zoo.seed(), (1, 83, 83)).render(columns=["layer", "input_shape", "params"])
+        >>> print(text.splitlines()[2])
+        Layer  Input shape   Params
+        """
+        from convshape.render import render
+
+        return render(
+            self, format, depth=depth, columns=columns, width=width, memory=memory,
+            batch_size=batch_size, dtype=dtype, picture=picture,
+        )  # fmt: skip
+
+    def to_html(self, *, picture: bool = False, depth: int | None = None) -> str:
+        """The notebook view: the table, then the SVG picture if *picture* is true.
+
+        >>> from convshape import zoo
+        >>> "<svg" in trace(zoo.seed(), (1, 83, 83)).to_html(picture=True)
+        True
+        """
+        return self.render("html", depth=depth, picture=picture)
 
 
 _REPORT_FIELDS = ("network", "input_shape", "rows", "output_shape", "receptive_field", "problems", "outputs")

@@ -55,8 +55,8 @@ def _chromium() -> str | None:
     return None
 
 
-def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Decode an 8-bit RGB/RGBA PNG with the standard library: (width, height, rows)."""
+def _png_pixels(data: bytes, channel: int = 0) -> tuple[int, int, list[bytes]]:
+    """Decode an 8-bit RGB/RGBA PNG with the standard library: (width, height, rows of one channel)."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, height, channels = 8, b"", 0, 0, 0
     while pos < len(data):
@@ -93,34 +93,45 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
                 line[x] = (line[x] + pred) & 255
         rows.append(bytes(line))
         prev = line
-    return width, height, [bytes(r[i] for i in range(0, len(r), channels)) for r in rows]  # red channel
+    return width, height, [bytes(r[i] for i in range(channel, len(r), channels)) for r in rows]
 
 
-def test_svg_renders_in_headless_chromium() -> None:
-    """Chromium draws the seed picture: a large input square at the left, smaller stacks to its right."""
+def _browser() -> str:
     browser = _chromium()
     if browser is None:
         if os.environ.get("CONVSHAPE_REQUIRE_BROWSER") == "1":
             pytest.fail("CONVSHAPE_REQUIRE_BROWSER=1 but no chromium was found")
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    svg = cs.trace(zoo.seed(), (1, 83, 83)).to_svg()
+    return browser
+
+
+def _screenshot(svg: str, height: int, channel: int = 0) -> tuple[int, int, list[bytes]]:
+    """Chromium's rendering of *svg*, one colour channel, at the picture's width."""
+    browser = _browser()
     width = int(ET.fromstring(svg).get("width", "0"))
     with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "seed.svg"
+        page = Path(tmp) / "picture.svg"
         page.write_text(svg)
-        shot = Path(tmp) / "seed.png"
+        shot = Path(tmp) / "picture.png"
         subprocess.run(
             [
                 browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={tmp}/profile", f"--screenshot={shot}", f"--window-size={width},300",
+                f"--user-data-dir={tmp}/profile", f"--screenshot={shot}", f"--window-size={width},{height}",
                 page.as_uri(),
             ],
             capture_output=True, timeout=120, check=False,
         )  # fmt: skip
         assert shot.exists(), "chromium wrote no screenshot"
-        w, h, red = _png_pixels(shot.read_bytes())
-    assert (w, h) == (width, 300)
+        w, h, pixels = _png_pixels(shot.read_bytes(), channel)
+    assert (w, h) == (width, height)
+    return w, h, pixels
+
+
+def test_svg_renders_in_headless_chromium() -> None:
+    """Chromium draws the seed picture: a large input square at the left, smaller stacks to its right."""
+    svg = cs.trace(zoo.seed(), (1, 83, 83)).to_svg()
+    w, h, red = _screenshot(svg, 300)
 
     def ink(x0: int, x1: int, y0: int, y1: int) -> float:
         cells = [red[y][x] for y in range(y0, y1) for x in range(x0, x1)]
@@ -134,3 +145,71 @@ def test_svg_renders_in_headless_chromium() -> None:
     # not blank and not solid
     overall = ink(0, w, 0, h)
     assert 0.05 < overall < 0.6
+
+
+def _texts(svg: str) -> list[str]:
+    return ["".join(t.itertext()) for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def _skips(svg: str) -> int:
+    return sum(1 for p in ET.fromstring(svg).iter(f"{SVG}path") if p.get("class") == "skip")
+
+
+def test_every_convolution_of_resnet50_is_drawn() -> None:
+    """53 convolutions (stem 1 + 16 blocks x 3 + 4 projections) each get a labelled stack; 16 skip arcs."""
+    svg = cs.trace(zoo.resnet50(), (3, 224, 224)).to_svg()
+    labels = [t for t in _texts(svg) if " conv" in t]
+    assert len(labels) == 1 + 16 * 3 + 4
+    assert sum("add (skip)" in t for t in _texts(svg)) == 16
+    assert _skips(svg) == 16
+
+
+def test_unet_skip_connections_are_drawn() -> None:
+    """U-Net of depth 4: 19 convolutions (9 double convs and the head), 4 up-convolutions, 4 concat arcs."""
+    build, shape = zoo.NETWORKS["unet"]
+    svg = cs.trace(build(), shape).to_svg()
+    texts = _texts(svg)
+    assert sum(" conv" in t for t in texts) == 9 * 2 + 1
+    assert sum("up-conv" in t for t in texts) == 4
+    assert _skips(svg) == 4
+
+
+def test_skip_arc_starts_at_the_block_input() -> None:
+    """A basic block's arc runs from the stack before its first conv to the stack of its merge."""
+    svg = cs.trace(
+        [cs.Conv(4, 3, padding=1), cs.Residual([cs.Conv(4, 3, padding=1), cs.Conv(4, 3, padding=1)])],
+        (4, 8, 8),
+    ).to_svg()
+    root = ET.fromstring(svg)
+    (arc,) = [p for p in root.iter(f"{SVG}path") if p.get("class") == "skip"]
+    numbers = [float(v) for v in (arc.get("d") or "").replace("M", " ").replace("C", " ").split()]
+    start_x, end_x = numbers[0], numbers[-2]
+    # stacks: input 0, conv 1, conv 2, conv 3, add 4; the block input is stack 1, the merge stack 4
+    from convshape.svg import GAP
+
+    assert end_x - start_x == pytest.approx(3 * GAP)
+
+
+def test_depth_collapses_blocks_into_one_stack() -> None:
+    """ResNet-18 at depth 1: input, conv1, maxpool, 8 blocks, pool, flatten, fc; no skip arcs inside."""
+    svg = cs.trace(zoo.resnet18(), (3, 224, 224)).to_svg(depth=1)
+    shapes = [t for t in _texts(svg) if "@" in t or t.endswith(" features")]
+    assert len(shapes) == 1 + 2 + 8 + 3
+    assert sum(t.startswith("Sequential ") for t in _texts(svg)) == 8  # the blocks have no names
+    stages = cs.trace(zoo.resnet18(), (3, 224, 224)).to_svg(depth=0)
+    assert [t for t in _texts(stages) if t.startswith("layer")] == ["layer1", "layer2", "layer3", "layer4"]
+    assert _skips(svg) == 0
+    with pytest.raises(cs.ConvShapeError, match="depth"):
+        cs.trace(zoo.resnet18(), (3, 224, 224)).to_svg(depth=-1)
+
+
+def test_skip_arcs_render_in_headless_chromium() -> None:
+    """Chromium draws orange skip arcs under the ResNet-18 stacks (red high, green low)."""
+    svg = cs.trace(zoo.resnet18(), (3, 224, 224)).to_svg()
+    height = int(ET.fromstring(svg).get("height", "0"))
+    _, _, red = _screenshot(svg, height, 0)
+    _, _, green = _screenshot(svg, height, 1)
+    orange = sum(
+        1 for y in range(height) for r, g in zip(red[y], green[y], strict=True) if r > 150 and g < 140
+    )
+    assert orange > 200
