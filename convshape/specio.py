@@ -330,7 +330,8 @@ MAX_VALUE_DEPTH = 8
 
 def _frozen_value(value: object, where: str) -> object:
     if isinstance(value, list):
-        return tuple(_frozen_value(v, f"{where}[{i}]") for i, v in enumerate(value))
+        # "none" in a list is a per-axis None (TOML has no null; see docs/specs.md)
+        return tuple(None if v == "none" else _frozen_value(v, f"{where}[{i}]") for i, v in enumerate(value))
     if value is None or isinstance(value, (int, float, str, bool)):
         return value
     raise SpecError(f"unsupported value of type {type_name(value)}", where=where)
@@ -419,12 +420,14 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
     if format == "json":
         return json.dumps(doc, indent=2) + "\n"
     lines = [f"{key} = {_toml_value(doc[key])}" for key in ("name", "input") if key in doc]
+    if not doc["layers"]:
+        lines.append("layers = []")  # an empty network still has its (empty) list of layers
     if lines:
         lines.append("")
     for layer in doc["layers"]:
         lines.append("[[layers]]")
         lines += [
-            f"{json.dumps(key)} = {_toml_value(value)}"
+            f"{_toml_string(key)} = {_toml_value(value)}"
             if not key.isidentifier()
             else f"{key} = {_toml_value(value)}"
             for key, value in layer.items()
@@ -450,7 +453,9 @@ def _toml_value(value: object) -> str:
                 repr(float(item)) if item == item and abs(item) != float("inf") else _bad_float(item)
             )
         elif isinstance(item, str):
-            parts.append(json.dumps(item))
+            parts.append(_toml_string(item))
+        elif item is None:  # TOML has no null: a per-axis None is written "none" (read back as None)
+            parts.append('"none"')
         elif isinstance(item, list):
             todo: list[object] = [_Text("[")]
             for i, v in enumerate(item):
@@ -462,12 +467,34 @@ def _toml_value(value: object) -> str:
             todo = [_Text("{ ")]
             for i, (k, v) in enumerate(item.items()):
                 todo += [_Text(", ")] if i else []
-                todo += [_Text(f"{json.dumps(k)} = "), v]
+                todo += [_Text(f"{_toml_string(k)} = "), v]
             todo.append(_Text(" }"))
             stack.extend(reversed(todo))
         else:
             raise TypeError(f"cannot write {type_name(item)} as TOML")
     return "".join(parts)
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\"}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: non-ASCII kept as is, control characters escaped, surrogates refused."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            raise SpecError(
+                f"the string {text[:40]!r} holds a lone surrogate U+{code:04X}, which TOML cannot "
+                "hold; remove it or write JSON"
+            )
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 class _Text:
