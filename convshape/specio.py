@@ -332,9 +332,28 @@ def _frozen_value(value: object, where: str) -> object:
     if isinstance(value, list):
         # "none" in a list is a per-axis None (TOML has no null; see docs/specs.md)
         return tuple(None if v == "none" else _frozen_value(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise SpecError(f"the value is {describe_huge(value)}, far too large for any field", where=where)
     if value is None or isinstance(value, (int, float, str, bool)):
         return value
     raise SpecError(f"unsupported value of type {type_name(value)}", where=where)
+
+
+#: Integers longer than this (about 1,000 digits) are refused before any message tries to print them.
+_MAX_INT_BITS = 3_322
+
+
+def describe_huge(value: int) -> str:
+    """A huge integer described by its length, never converted to text (Python limits that).
+
+    >>> describe_huge(-10**5000)
+    'a negative 5,001-digit integer'
+    """
+    digits = max(1, int(abs(value).bit_length() * 0.30102999566398120))
+    if abs(value) >= 10**digits:  # the estimate can be one short
+        digits += 1
+    sign = "negative " if value < 0 else ""
+    return f"a {sign}{digits:,}-digit integer"
 
 
 _LEADING_FIELD = re.compile(r"^(?:\w+: )?([a-z_]+)(?:\[\d+\])?[ :]")

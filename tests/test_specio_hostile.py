@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -115,3 +116,49 @@ def test_load_of_a_file_that_is_not_utf8_is_a_spec_error(tmp_path: Path) -> None
     path.write_bytes(b'{"layers": [\xff\xfe]}')
     with pytest.raises(SpecError, match=r"bad\.json.*not UTF-8"):
         cs.load(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (10**5000, r"layers\[0\]\.out_channels: the value is a 5,001-digit integer"),
+        (-(10**5000), r"layers\[0\]\.out_channels: the value is a negative 5,001-digit integer"),
+        ([3, 10**5000], r"layers\[0\]\.out_channels\[1\]: the value is a 5,001-digit integer"),
+    ],
+    ids=["huge", "huge-negative", "huge-in-list"],
+)
+def test_huge_integers_are_described_by_length(value: object, message: str) -> None:
+    """10**5000 has 5,001 digits; it is refused without ever being converted to text."""
+    with pytest.raises(SpecError, match=message):
+        cs.from_dict({"layers": [{"type": "conv", "out_channels": value, "kernel_size": 3}]})
+
+
+FIELD_VALUES = [None, True, "3", 2.5, float("nan"), float("inf"), [], [3, "x"], {"a": 1}, -1, 0]
+
+
+@pytest.mark.parametrize("value", FIELD_VALUES, ids=repr)
+@pytest.mark.parametrize("field", ["out_channels", "kernel_size", "stride", "padding", "groups", "bias"])
+def test_wrong_values_for_conv_fields_name_the_field(field: str, value: object) -> None:
+    """Every wrong value is a SpecError naming layers[0].<field> (or loads fine if it is valid)."""
+    layer: dict[str, object] = {"type": "conv", "out_channels": 8, "kernel_size": 3, field: value}
+    message = _spec_error({"layers": [layer]})
+    if message is not None:
+        assert message.startswith(f"layers[0].{field}")
+
+
+def _spec_error(document: object) -> str | None:
+    """from_dict's SpecError message, or None when the document is valid."""
+    try:
+        cs.from_dict(document)
+    except SpecError as err:
+        return str(err)
+    return None
+
+
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_every_truncation_of_a_document_is_a_spec_error_or_loads(fmt: str) -> None:
+    """Cutting a valid document anywhere never lets anything but SpecError escape."""
+    text = cs.dumps(cs.zoo.seed(), (1, 83, 83), format=fmt)
+    for end in range(0, len(text), 7):
+        with contextlib.suppress(SpecError):
+            cs.loads(text[:end], format=fmt)
