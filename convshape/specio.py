@@ -25,6 +25,8 @@ import difflib
 import importlib
 import json
 import re
+import sys
+import threading
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,9 @@ TYPE_NAMES = {cls: name for name, cls in LEAF_TYPES.items()}
 MAX_DEPTH = 200
 MAX_LAYERS = 100_000
 MAX_BYTES = 50_000_000
+#: Lists and tables in a file may nest this deep (a container level takes up to 3, plus the top).
+MAX_NESTING = 3 * MAX_DEPTH + 4
+_TOML_FRAMES = threading.Lock()
 
 
 def _plain(value: object) -> object:
@@ -97,45 +102,77 @@ def _plain(value: object) -> object:
     return value
 
 
-def _layer_dict(layer: Layer, depth: int) -> dict[str, Any]:
-    if depth > MAX_DEPTH:
-        raise SpecError(f"the network is nested deeper than {MAX_DEPTH} levels, the limit for documents")
-    if isinstance(layer, Sequential):
-        out: dict[str, Any] = {
-            "type": "sequential",
-            "layers": [_layer_dict(c, depth + 1) for c in layer.layers],
-        }
-    elif isinstance(layer, Residual):
-        out = {"type": "residual", "body": [_layer_dict(c, depth + 1) for c in layer.body.layers]}
-        if layer.shortcut is not None:
-            out["shortcut"] = [_layer_dict(c, depth + 1) for c in layer.shortcut.layers]
-    elif isinstance(layer, Concat):
-        out = {
-            "type": "concat",
-            "branches": [[_layer_dict(c, depth + 1) for c in b.layers] for b in layer.branches],
-        }
-    elif isinstance(layer, Graph):
-        out = {
-            "type": "graph",
-            "nodes": [
-                {"name": n.name, "op": _layer_dict(n.op, depth + 1), "inputs": list(n.inputs)}
-                for n in layer.nodes
-            ],
-            "outputs": list(layer.outputs),
-        }
-        if layer.input != "input":
-            out["input"] = layer.input
-    else:
-        out = {"type": TYPE_NAMES[type(layer)]}
-        for f in fields(layer):  # type: ignore[arg-type]
-            if f.name == "name" or not f.init:
-                continue
-            value = getattr(layer, f.name)
-            if f.default is MISSING or value != f.default:
-                out[f.name] = _plain(value)
-    if layer.name is not None:
-        out["name"] = layer.name
-    return out
+def _layer_dict(root: Layer) -> dict[str, Any]:
+    """The table for *root*, built with an explicit stack (no recursion: networks may be very deep)."""
+    holder: list[dict[str, Any]] = []
+    stack: list[tuple[Layer, list[dict[str, Any]]]] = [(root, holder)]
+    while stack:
+        layer, target = stack.pop()
+        pending: list[tuple[Layer, list[dict[str, Any]]]] = []
+        if isinstance(layer, Sequential):
+            out: dict[str, Any] = {"type": "sequential", "layers": []}
+            pending += [(c, out["layers"]) for c in layer.layers]
+        elif isinstance(layer, Residual):
+            out = {"type": "residual", "body": []}
+            pending += [(c, out["body"]) for c in layer.body.layers]
+            if layer.shortcut is not None:
+                out["shortcut"] = []
+                pending += [(c, out["shortcut"]) for c in layer.shortcut.layers]
+        elif isinstance(layer, Concat):
+            out = {"type": "concat", "branches": []}
+            for b in layer.branches:
+                branch: list[dict[str, Any]] = []
+                out["branches"].append(branch)
+                pending += [(c, branch) for c in b.layers]
+        elif isinstance(layer, Graph):
+            out = {"type": "graph", "nodes": [], "outputs": list(layer.outputs)}
+            for n in layer.nodes:
+                slot: list[dict[str, Any]] = []
+                out["nodes"].append({"name": n.name, "op": slot, "inputs": list(n.inputs)})
+                pending.append((n.op, slot))
+            if layer.input != "input":
+                out["input"] = layer.input
+        else:
+            out = {"type": TYPE_NAMES[type(layer)]}
+            for f in fields(layer):  # type: ignore[arg-type]
+                if f.name == "name" or not f.init:
+                    continue
+                value = getattr(layer, f.name)
+                if f.default is MISSING or value != f.default:
+                    out[f.name] = _plain(value)
+        if layer.name is not None:
+            out["name"] = layer.name
+        target.append(out)
+        stack.extend(reversed(pending))
+    # a graph node's op was collected into a one-item list: unwrap them all (iteratively)
+    todo: list[Any] = [holder[0]]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "graph":
+                for node in item["nodes"]:
+                    if isinstance(node["op"], list):
+                        node["op"] = node["op"][0]
+            todo.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            todo.extend(v for v in item if isinstance(v, (dict, list)))
+    return holder[0]
+
+
+def _depth(document: object) -> int:
+    """How deeply lists and tables nest in *document* (a scalar is 0), walked iteratively."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+    return deepest
 
 
 def to_dict(network: Layer, input_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
@@ -151,7 +188,7 @@ def to_dict(network: Layer, input_shape: tuple[int, ...] | None = None) -> dict[
         doc["name"] = network.name
     if input_shape is not None:
         doc["input"] = list(input_shape)
-    doc["layers"] = [_layer_dict(layer, 1) for layer in layers]
+    doc["layers"] = [_layer_dict(layer) for layer in layers]
     return doc
 
 
@@ -282,11 +319,41 @@ class _Parser:
 
 def _frozen(value: object, where: str) -> object:
     """Lists to tuples; only JSON/TOML scalars are accepted."""
+    if isinstance(value, list) and _depth(value) > MAX_VALUE_DEPTH:
+        raise SpecError(f"a field value may nest lists {MAX_VALUE_DEPTH} levels deep at most", where=where)
+    return _frozen_value(value, where)
+
+
+#: Field values (per-axis lists, pad pairs) nest a few levels at most.
+MAX_VALUE_DEPTH = 8
+
+
+def _frozen_value(value: object, where: str) -> object:
     if isinstance(value, list):
-        return tuple(_frozen(v, f"{where}[{i}]") for i, v in enumerate(value))
+        # "none" in a list is a per-axis None (TOML has no null; see docs/specs.md)
+        return tuple(None if v == "none" else _frozen_value(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise SpecError(f"the value is {describe_huge(value)}, far too large for any field", where=where)
     if value is None or isinstance(value, (int, float, str, bool)):
         return value
     raise SpecError(f"unsupported value of type {type_name(value)}", where=where)
+
+
+#: Integers longer than this (about 1,000 digits) are refused before any message tries to print them.
+_MAX_INT_BITS = 3_322
+
+
+def describe_huge(value: int) -> str:
+    """A huge integer described by its length, never converted to text (Python limits that).
+
+    >>> describe_huge(-10**5000)
+    'a negative 5,001-digit integer'
+    """
+    digits = max(1, int(abs(value).bit_length() * 0.30102999566398120))
+    if abs(value) >= 10**digits:  # the estimate can be one short
+        digits += 1
+    sign = "negative " if value < 0 else ""
+    return f"a {sign}{digits:,}-digit integer"
 
 
 _LEADING_FIELD = re.compile(r"^(?:\w+: )?([a-z_]+)(?:\[\d+\])?[ :]")
@@ -361,14 +428,103 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
     stride = 5
     <BLANKLINE>
     """
+    if format not in ("json", "toml"):
+        raise SpecError(f"format must be 'json' or 'toml', got {format!r}")
     doc = to_dict(as_layer(network, "network"), input_shape)
+    if _depth(doc) > MAX_NESTING:
+        raise SpecError(
+            f"the network is nested too deeply to write: files allow {MAX_NESTING} levels of "
+            f"lists and tables (about {MAX_DEPTH} levels of containers); flatten the network"
+        )
     if format == "json":
         return json.dumps(doc, indent=2) + "\n"
-    if format == "toml":
-        from convshape._toml import dump_toml
+    lines = [f"{key} = {_toml_value(doc[key])}" for key in ("name", "input") if key in doc]
+    if not doc["layers"]:
+        lines.append("layers = []")  # an empty network still has its (empty) list of layers
+    if lines:
+        lines.append("")
+    for layer in doc["layers"]:
+        lines.append("[[layers]]")
+        lines += [
+            f"{_toml_string(key)} = {_toml_value(value)}"
+            if not key.isidentifier()
+            else f"{key} = {_toml_value(value)}"
+            for key, value in layer.items()
+        ]
+        lines.append("")
+    return "\n".join(lines)
 
-        return dump_toml(doc)
-    raise SpecError(f"format must be 'json' or 'toml', got {format!r}")
+
+def _toml_value(value: object) -> str:
+    """One TOML value (inline tables and arrays), written with an explicit stack."""
+    parts: list[str] = []
+    stack: list[object] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            parts.append(item.text)
+        elif isinstance(item, bool):
+            parts.append("true" if item else "false")
+        elif isinstance(item, int):
+            parts.append(str(int(item)))
+        elif isinstance(item, float):
+            parts.append(
+                repr(float(item)) if item == item and abs(item) != float("inf") else _bad_float(item)
+            )
+        elif isinstance(item, str):
+            parts.append(_toml_string(item))
+        elif item is None:  # TOML has no null: a per-axis None is written "none" (read back as None)
+            parts.append('"none"')
+        elif isinstance(item, list):
+            todo: list[object] = [_Text("[")]
+            for i, v in enumerate(item):
+                todo += [_Text(", ")] if i else []
+                todo.append(v)
+            todo.append(_Text("]"))
+            stack.extend(reversed(todo))
+        elif isinstance(item, dict):
+            todo = [_Text("{ ")]
+            for i, (k, v) in enumerate(item.items()):
+                todo += [_Text(", ")] if i else []
+                todo += [_Text(f"{_toml_string(k)} = "), v]
+            todo.append(_Text(" }"))
+            stack.extend(reversed(todo))
+        else:
+            raise TypeError(f"cannot write {type_name(item)} as TOML")
+    return "".join(parts)
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\"}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: non-ASCII kept as is, control characters escaped, surrogates refused."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            raise SpecError(
+                f"the string {text[:40]!r} holds a lone surrogate U+{code:04X}, which TOML cannot "
+                "hold; remove it or write JSON"
+            )
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+class _Text:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _bad_float(value: float) -> str:
+    return "nan" if value != value else ("inf" if value > 0 else "-inf")
 
 
 def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ...] | None]:
@@ -382,15 +538,29 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
         raise TypeError(f"text must be a str, got {type_name(text)}")
     if len(text) > MAX_BYTES:
         raise SpecError(f"the document is larger than {MAX_BYTES:,} characters, the limit")
+    deepest = _text_depth(text, toml=format == "toml")
+    if deepest > MAX_NESTING:
+        raise SpecError(
+            f"the document nests lists and tables {deepest} levels deep; the limit is {MAX_NESTING} "
+            f"(about {MAX_DEPTH} levels of containers)"
+        )
     try:
         if format == "json":
-            document = json.loads(text)
+            document = json.loads(text, object_pairs_hook=_unique_keys)
         elif format == "toml":
             try:
                 tomllib = importlib.import_module("tomllib")
             except ModuleNotFoundError:  # pragma: no cover - Python 3.10 has no tomllib
                 raise SpecError("reading TOML needs Python 3.11 or newer (tomllib); use JSON") from None
-            document = tomllib.loads(text)
+            # tomllib recurses a few frames per nesting level; the pre-scan bounded the nesting,
+            # so lend it the frames a document within the limit needs, then give them back.
+            with _TOML_FRAMES:
+                before = sys.getrecursionlimit()
+                sys.setrecursionlimit(before + 8 * MAX_NESTING)
+                try:
+                    document = tomllib.loads(text)
+                finally:
+                    sys.setrecursionlimit(before)
         else:
             raise SpecError(f"format must be 'json' or 'toml', got {format!r}")
     except json.JSONDecodeError as err:
@@ -402,6 +572,45 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
             raise
         raise SpecError(f"not valid {format.upper()}: {err}") from None
     return from_dict(document)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in table:
+            kind = table.get("type")
+            place = f" of a {kind!r} table" if isinstance(kind, str) else ""
+            keys = ", ".join(k for k, _ in pairs)
+            raise SpecError(f"duplicate key {key!r}{place} (keys: {keys}); give each key once")
+        table[key] = value
+    return table
+
+
+def _text_depth(text: str, *, toml: bool) -> int:
+    """The deepest bracket nesting in *text*, outside strings (and TOML comments), without parsing."""
+    deepest = level = 0
+    quote = ""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'" and (ch == '"' or toml):
+            quote = ch
+        elif ch == "#" and toml:
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif ch in "]}":
+            level -= 1
+        i += 1
+    return deepest
 
 
 def load(path: str | Path) -> tuple[Sequential, tuple[int, ...] | None]:
@@ -425,7 +634,8 @@ def load(path: str | Path) -> tuple[Sequential, tuple[int, ...] | None]:
     p = Path(path)
     fmt = "toml" if p.suffix.lower() == ".toml" else "json"
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open(encoding="utf-8", errors="strict") as handle:
+            text = handle.read(MAX_BYTES + 1)  # never more: /dev/zero must not exhaust memory
     except OSError as err:
         raise SpecError(f"cannot read {str(p)!r}: {err.strerror or err}") from None
     except UnicodeDecodeError:
