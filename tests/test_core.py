@@ -91,7 +91,7 @@ def test_equal_specs_hash_alike_and_unequal_ones_differ() -> None:
 # --- depth -------------------------------------------------------------------------------
 
 
-def test_hash_eq_repr_and_trace_at_depth_100000() -> None:
+def test_hash_eq_repr_trace_and_to_dict_at_depth_100000() -> None:
     """Every operation on a spec nested 100,000 levels deep works, with no RecursionError."""
     a, b = _nested_sequentials(DEPTH), _nested_sequentials(DEPTH)
     assert hash(a) == hash(b)
@@ -107,6 +107,14 @@ def test_hash_eq_repr_and_trace_at_depth_100000() -> None:
     assert [p.detail.split(";")[0] for p in cs.check(a, (4,))] == [
         "expects an input (channels, *spatial) with at least one spatial axis, got (4,)"
     ]
+    tree = cs.to_dict(a)  # the outermost Sequential is the document itself
+    (tree,) = tree["layers"]
+    depth = 1
+    while tree.get("type") == "sequential":  # walk the nested dicts without recursion
+        (tree,) = tree["layers"]
+        depth += 1
+    assert depth == DEPTH
+    assert tree["type"] == "conv"
 
 
 def test_nested_residuals_are_linear_in_depth() -> None:
