@@ -17,7 +17,7 @@ from fractions import Fraction
 from math import prod
 
 from convshape.arithmetic import AxisWindow
-from convshape.layers import Conv, ConvTranspose, Layer, Linear, fmt_shape
+from convshape.layers import Conv, ConvTranspose, EuclideanRBF, Layer, Linear, Subsample, fmt_shape
 from convshape.tables import fan_in_summary
 from convshape.tracing import Report, Row, trace
 
@@ -166,6 +166,17 @@ def _row_lines(row: Row) -> list[str]:
             lines.append(
                 f"  MACs:    {fin} x {layer.out_features} x {row.macs // (fin or 1) // layer.out_features} rows = {row.macs:,}"
             )
+    elif isinstance(layer, Subsample) and row.params and row.input_shape and row.input_shape[0]:
+        maps = row.input_shape[0]
+        taps = prod(w.kernel for w in windows if w is not None)
+        lines.append(f"  params:  {maps} maps x (1 coefficient + 1 bias) = {row.params:,}")
+        if row.macs:
+            lines.append(
+                f"  MACs:    {maps} maps x {taps} inputs x {row.macs // (maps * taps):,} output positions = {row.macs:,}"
+            )
+    elif isinstance(layer, EuclideanRBF) and row.params and row.input_shape:
+        fin = row.input_shape[-1]
+        lines.append(f"  params:  {fin} x {layer.out_features} fixed weights (not trained) = {row.params:,}")
     elif row.params:
         lines.append(f"  params:  {row.params:,}")
     lines += [f"  note:    {note}" for note in row.notes]

@@ -603,6 +603,10 @@ class Conv(_ConvBase):
                 "give one of them (groups is the block-diagonal table)",
                 where="Conv",
             )
+        if self.in_channels is not None:  # the input is known: check the table now
+            problem = self._table_problem(self.in_channels)
+            if problem is not None:
+                raise ParameterError(f"{problem.detail} (in_channels={self.in_channels})", where="Conv")
         _set(self, "_same", None)
 
     def connection_table(self, in_channels: int) -> Table:
@@ -616,9 +620,17 @@ class Conv(_ConvBase):
         >>> Conv(3, 3, connections="one_to_one").connection_table(3)
         ((0,), (1,), (2,))
         """
+        check_int("in_channels", in_channels, 1)
         value = self.connections
         if value is None:
+            if in_channels % self.groups:
+                raise ShapeError(
+                    f"{in_channels} input maps are not divisible by groups {self.groups}", where="Conv"
+                )
             return block_table(in_channels, self.out_channels, self.groups)
+        problem = self._table_problem(in_channels)
+        if problem is not None:
+            raise problem.located("Conv")
         if value == "one_to_one":
             return tuple((o,) for o in range(self.out_channels))
         if isinstance(value, RandomTable):

@@ -372,3 +372,36 @@ def test_a_random_table_goes_through_json() -> None:
     """A RandomTable should survive dumps/loads."""
     network = cs.Sequential(cs.Conv(256, 9, connections=cs.RandomTable(fan_in=16, seed=0)))
     assert cs.loads(cs.dumps(network))[0] == network
+
+
+# ---------------------------------------------------------------------------
+# Later additions: checks with a known input, explanations of the 1998 layers, the fast path
+
+
+def test_a_table_is_checked_when_built_if_in_channels_is_given() -> None:
+    """in_channels=3 and a table naming input map 4: refused at once, with the arithmetic."""
+    with pytest.raises(cs.ParameterError, match=r"connects output map 1 to input map 4.*\(0 \.\. 2\)"):
+        cs.Conv(2, 3, connections=[[0], [4]], in_channels=3)
+
+
+def test_connection_table_refuses_inputs_that_do_not_fit() -> None:
+    """connection_table() raises what a trace would report."""
+    with pytest.raises(cs.ShapeError, match="input map 4"):
+        cs.Conv(2, 3, connections=[[0], [4]]).connection_table(3)
+    with pytest.raises(cs.ShapeError, match="not divisible by groups 2"):
+        cs.Conv(4, 3, groups=2).connection_table(3)
+
+
+def test_explain_shows_the_1998_layers_arithmetic() -> None:
+    """S2: 6 maps x 2 = 12 params, 6 x 4 x 196 = 4,704 MACs; the RBF's 84 x 10 = 840 fixed weights."""
+    text = cs.trace(zoo.lenet5_1998(), (1, 32, 32)).explain()
+    assert "params:  6 maps x (1 coefficient + 1 bias) = 12" in text
+    assert "MACs:    6 maps x 4 inputs x 196 output positions = 4,704" in text
+    assert "params:  84 x 10 fixed weights (not trained) = 840" in text
+
+
+def test_only_convolutions_with_a_table_leave_the_fast_path() -> None:
+    """A plain Conv keeps its one-window fast path; a Conv with a table is traced the general way."""
+    assert cs.Conv(8, 3)._same is not None
+    assert cs.Conv(8, 3, connections="full")._same is not None
+    assert cs.Conv(8, 3, connections="one_to_one")._same is None
