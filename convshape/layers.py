@@ -548,11 +548,17 @@ class Conv(_ConvBase):
         groups: Groups; each output map sees ``in_channels / groups`` input maps.
         bias: Whether the layer has a bias.
         in_channels: If given, checked against the incoming shape.
+        connections: Which input maps each output map sums: ``None`` or ``"full"`` (all),
+            ``"one_to_one"``, a :class:`~convshape.RandomTable`, or a table with one sequence
+            of input maps per output map (see :func:`~convshape.table_from_pairs`); the kernels
+            are then the table's connections.  Not with ``groups > 1``.
         name: A label for reports and error messages.
 
     >>> from convshape import trace
     >>> trace(Conv(64, 9), (1, 83, 83)).output_shape
     (64, 75, 75)
+    >>> trace(Conv(16, 5, connections=[[0, 1, 2]] * 16), (6, 14, 14)).total_kernels
+    48
     """
 
     out_channels: int

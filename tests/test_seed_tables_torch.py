@@ -10,7 +10,10 @@ import convshape as cs
 from convshape import zoo
 
 pytest.importorskip("torch", reason="torch is not installed")
+pytest.importorskip("hypothesis", reason="hypothesis is not installed")
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 
@@ -103,3 +106,38 @@ def test_lenet5_1998_parameters_agree_with_a_torch_model() -> None:
     report = cs.trace(zoo.lenet5_1998(), (1, 32, 32))
     assert report.total_trainable_params == trainable
     assert report.total_params == trainable + rbf.numel()
+
+
+@st.composite
+def _tables(draw: Any) -> tuple[int, int, int, int, int, int, tuple[tuple[int, ...], ...]]:
+    cin = draw(st.integers(1, 6))
+    cout = draw(st.integers(1, 5))
+    kernel = draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3))
+    padding = draw(st.integers(0, kernel // 2))
+    size = draw(st.integers(kernel, 12))
+    table = tuple(
+        tuple(sorted(draw(st.sets(st.integers(0, cin - 1), min_size=1, max_size=cin)))) for _ in range(cout)
+    )
+    return cin, cout, kernel, stride, padding, size, table
+
+
+@settings(max_examples=40, deadline=None)
+@given(_tables())
+def test_random_tables_agree_with_masked_torch_convolutions(
+    case: tuple[int, int, int, int, int, int, tuple[tuple[int, ...], ...]],
+) -> None:
+    """Any table: torch's output shape, and mask non-zeros give kernels, params and MACs."""
+    cin, cout, kernel, stride, padding, size, table = case
+    layer = cs.Conv(cout, kernel, stride=stride, padding=padding, connections=table)
+    mask = _mask(table, cin, kernel)
+    weight = torch.ones(cout, cin, kernel, kernel) * mask
+    out = torch.nn.functional.conv2d(
+        torch.zeros(1, cin, size, size), weight, torch.zeros(cout), stride=stride, padding=padding
+    )
+    row = cs.trace(layer, (cin, size, size)).rows[0]
+    assert tuple(out.shape[1:]) == row.output_shape
+    kept = int(mask.count_nonzero().item())
+    assert kept == row.kernels * kernel * kernel
+    assert kept + cout == row.params
+    assert kept * out.shape[2] * out.shape[3] == row.macs
