@@ -68,16 +68,19 @@ if TYPE_CHECKING:
         Conv,
         ConvTranspose,
         Dropout,
+        EuclideanRBF,
         Flatten,
         Identity,
         Layer,
         Linear,
         MaxPool,
         Pad,
+        Subsample,
         Upsample,
     )
     from convshape.receptive import ReceptiveField
     from convshape.specio import dumps, from_dict, load, loads, to_dict
+    from convshape.tables import RandomTable, table_from_pairs
     from convshape.tracing import Report, Row, check, trace
     from convshape.translate import PaddingTranslation, padding_for
     from convshape.verification import Verification, verify
@@ -97,6 +100,7 @@ __all__ = [
     "ConvShapeError",
     "ConvTranspose",
     "Dropout",
+    "EuclideanRBF",
     "Flatten",
     "Graph",
     "Identity",
@@ -109,6 +113,7 @@ __all__ = [
     "Pad",
     "PaddingTranslation",
     "ParameterError",
+    "RandomTable",
     "ReceptiveField",
     "Report",
     "Residual",
@@ -117,6 +122,7 @@ __all__ = [
     "ShapeError",
     "Solution",
     "SpecError",
+    "Subsample",
     "UnsupportedLayerError",
     "Upsample",
     "Verification",
@@ -145,6 +151,7 @@ __all__ = [
     "pool_output_size",
     "same_padding",
     "solve",
+    "table_from_pairs",
     "to_dict",
     "trace",
     "uncovered_inputs",
@@ -181,6 +188,8 @@ _LAZY = {
     "Pad": "convshape.layers",
     "PaddingTranslation": "convshape.translate",
     "ParameterError": "convshape.errors",
+    "EuclideanRBF": "convshape.layers",
+    "RandomTable": "convshape.tables",
     "ReceptiveField": "convshape.receptive",
     "Report": "convshape.tracing",
     "Residual": "convshape.containers",
@@ -189,6 +198,7 @@ _LAZY = {
     "ShapeError": "convshape.errors",
     "Solution": "convshape.inverse",
     "SpecError": "convshape.errors",
+    "Subsample": "convshape.layers",
     "UnsupportedLayerError": "convshape.errors",
     "Upsample": "convshape.layers",
     "Verification": "convshape.verification",
@@ -217,6 +227,7 @@ _LAZY = {
     "pool_output_size": "convshape.arithmetic",
     "same_padding": "convshape.arithmetic",
     "solve": "convshape.inverse",
+    "table_from_pairs": "convshape.tables",
     "to_dict": "convshape.specio",
     "trace": "convshape.tracing",
     "uncovered_inputs": "convshape.arithmetic",

@@ -17,7 +17,8 @@ from fractions import Fraction
 from math import prod
 
 from convshape.arithmetic import AxisWindow
-from convshape.layers import Conv, ConvTranspose, Layer, Linear, fmt_shape
+from convshape.layers import Conv, ConvTranspose, EuclideanRBF, Layer, Linear, Subsample, fmt_shape
+from convshape.tables import fan_in_summary
 from convshape.tracing import Report, Row, trace
 
 __all__ = ["explain", "explain_report"]
@@ -71,6 +72,48 @@ def window_line(w: AxisWindow, uncovered: int | None, axis_name: str) -> str:
     return text
 
 
+def _groups_lines(layer: Conv, cin: int, ksize: str) -> list[str]:
+    """A grouped convolution seen as a block-diagonal connection table, as 3-D filters and as 4-D weights."""
+    g, out = layer.groups, layer.out_channels
+    per_in, per_out = cin // g, out // g
+    blocks = ", ".join(
+        f"outputs {i * per_out}-{(i + 1) * per_out - 1} see inputs {i * per_in}-{(i + 1) * per_in - 1}"
+        for i in range(min(g, 2))
+    )
+    more = ", ..." if g > 2 else ""
+    return [
+        f"  table:   groups={g} is a block-diagonal connection table: {blocks}{more}",
+        f"  filters: {out} 3-D filters of {per_in}x{ksize} (depth = the input maps each output map sees)",
+        f"  weights: 4-D shape ({out}, {per_in}, {ksize.replace('x', ', ')})",
+    ]
+
+
+def _table_lines(layer: Conv, cin: int, kernels: int, ksize: str) -> list[str]:
+    """A convolution with a connection table: its fan-ins, its 3-D filters and how its weights are stored."""
+    out = layer.out_channels
+    low, high, mean = fan_in_summary(layer.connection_table(cin))
+    each = str(low) if low == high else f"{low}-{high}"
+    lines = [
+        f"  kernels: {out} output maps x {each} input map{'' if high == 1 else 's'} each (connection table) = "
+        f"{kernels:,} kernels of {ksize}",
+        f"  table:   fan-in min {low}, max {high}, mean {mean:g}: {kernels:,} of the {cin} x {out} = "
+        f"{cin * out:,} possible (input, output) pairs",
+    ]
+    dims = ksize.replace("x", ", ")
+    if low == high:
+        lines += [
+            f"  filters: {out} 3-D filters of {low}x{ksize} (depth = the input maps each output map is connected to)",
+            f"  weights: 4-D shape ({out}, {low}, {dims}) with the table's input maps per output map",
+        ]
+    else:
+        lines += [
+            f"  filters: {out} 3-D filters of depth {low} to {high} x {ksize} "
+            "(depth = the input maps each output map is connected to)",
+            f"  weights: 4-D shape ({out}, {cin}, {dims}) masked by the table ({kernels:,} of {cin * out:,} kernels kept)",
+        ]
+    return lines
+
+
 def _row_lines(row: Row) -> list[str]:
     layer = row.layer
     header = f"layer {row.path}" + (f" {row.name!r}" if row.name else "")
@@ -88,12 +131,18 @@ def _row_lines(row: Row) -> list[str]:
         ksize = "x".join(str(w.kernel) for w in windows if w is not None)
         taps = prod(w.kernel for w in windows if w is not None)
         groups = f" (groups={layer.groups})" if layer.groups > 1 else ""
-        if isinstance(layer, Conv):
+        if isinstance(layer, Conv) and layer.connections is not None:
+            lines += _table_lines(layer, cin, row.kernels, ksize)
+            positions = row.macs // (row.kernels * taps) if row.kernels * taps else 0
+            where = "output positions"
+        elif isinstance(layer, Conv):
             per = cin // layer.groups
             lines.append(
                 f"  kernels: {layer.out_channels} output maps x {per} input map{'' if per == 1 else 's'} each{groups} = "
                 f"{row.kernels:,} kernels of {ksize}"
             )
+            if layer.groups > 1:
+                lines += _groups_lines(layer, cin, ksize)
             positions = row.macs // (row.kernels * taps) if row.kernels * taps else 0
             where = "output positions"
         else:
@@ -117,6 +166,17 @@ def _row_lines(row: Row) -> list[str]:
             lines.append(
                 f"  MACs:    {fin} x {layer.out_features} x {row.macs // (fin or 1) // layer.out_features} rows = {row.macs:,}"
             )
+    elif isinstance(layer, Subsample) and row.params and row.input_shape and row.input_shape[0]:
+        maps = row.input_shape[0]
+        taps = prod(w.kernel for w in windows if w is not None)
+        lines.append(f"  params:  {maps} maps x (1 coefficient + 1 bias) = {row.params:,}")
+        if row.macs:
+            lines.append(
+                f"  MACs:    {maps} maps x {taps} inputs x {row.macs // (maps * taps):,} output positions = {row.macs:,}"
+            )
+    elif isinstance(layer, EuclideanRBF) and row.params and row.input_shape:
+        fin = row.input_shape[-1]
+        lines.append(f"  params:  {fin} x {layer.out_features} fixed weights (not trained) = {row.params:,}")
     elif row.params:
         lines.append(f"  params:  {row.params:,}")
     lines += [f"  note:    {note}" for note in row.notes]

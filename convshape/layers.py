@@ -47,6 +47,7 @@ from convshape.errors import (
     type_name,
 )
 from convshape.receptive import ReceptiveField, move
+from convshape.tables import RandomTable, block_table, normalise_table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,6 +67,10 @@ if TYPE_CHECKING:
     Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
     #: What ``_apply`` returns: output shape, params, kernels, MACs, moved receptive fields.
     Result = tuple[Union[Shape, None], int, int, int, Fields]
+    #: a Conv's connection table: per output map, the sorted input maps it sums
+    Table = tuple[tuple[int, ...], ...]
+    #: what ``connections=`` accepts; a table is stored as a ``Table``
+    Connections = Union[str, RandomTable, Sequence[Sequence[int]], None]
     #: (extent, stride, before, after, output_padding) of an axis with explicit padding, floor mode
     Fast = Union[tuple[int, int, int, int, int], None]
 
@@ -78,12 +83,14 @@ __all__ = [
     "Conv",
     "ConvTranspose",
     "Dropout",
+    "EuclideanRBF",
     "Flatten",
     "Identity",
     "Layer",
     "Linear",
     "MaxPool",
     "Pad",
+    "Subsample",
     "Upsample",
 ]
 
@@ -222,6 +229,13 @@ class Layer:
     def _notes(self, shape: Shape | None) -> tuple[str, ...]:
         """Remarks about this layer on *shape* that are not errors."""
         return ()
+
+    #: whether training changes this layer's parameters (an RBF output's are fixed)
+    _trainable: ClassVar[bool] = True
+
+    def _bias_adds(self, output_shape: Shape | None) -> int:
+        """Additions of a bias per sample on *output_shape* (counted in ``Row.connections``)."""
+        return 0
 
     def describe(self) -> str:
         """A compact description: the kind and the values that differ from the defaults.
@@ -470,6 +484,11 @@ class _ConvBase(_Window):
         _set(self, "dilation", _tuple_or_int("dilation", self.dilation, 1))
         _set(self, "padding", _padding_spec(self.padding))
 
+    def _bias_adds(self, output_shape: Shape | None) -> int:
+        if not self.bias or output_shape is None or None in output_shape:
+            return 0
+        return prod(output_shape)  # type: ignore[arg-type]
+
     def _channels_ok(self, cin: int | None, problems: list[ConvShapeError]) -> bool:
         """Check the incoming channels against in_channels and groups; True if counts can be made."""
         if cin is None:
@@ -553,11 +572,17 @@ class Conv(_ConvBase):
         groups: Groups; each output map sees ``in_channels / groups`` input maps.
         bias: Whether the layer has a bias.
         in_channels: If given, checked against the incoming shape.
+        connections: Which input maps each output map sums: ``None`` or ``"full"`` (all),
+            ``"one_to_one"``, a :class:`~convshape.RandomTable`, or a table with one sequence
+            of input maps per output map (see :func:`~convshape.table_from_pairs`); the kernels
+            are then the table's connections.  Not with ``groups > 1``.
         name: A label for reports and error messages.
 
     >>> from convshape import trace
     >>> trace(Conv(64, 9), (1, 83, 83)).output_shape
     (64, 75, 75)
+    >>> trace(Conv(16, 5, connections=[[0, 1, 2]] * 16), (6, 14, 14)).total_kernels
+    48
     """
 
     out_channels: int
@@ -569,6 +594,7 @@ class Conv(_ConvBase):
     groups: int = 1
     bias: bool = True
     in_channels: int | None = None
+    connections: Connections = None
     name: str | None = None
 
     _window_kind: ClassVar[Kind] = "conv"
@@ -577,6 +603,135 @@ class Conv(_ConvBase):
     def __post_init__(self) -> None:
         self._check_common()
         self._resolve()
+        if self.connections is not None:
+            self._check_connections()
+
+    # -- connection tables: kept off the common path.  A Conv with a table has no ``_same``
+    # window, so it is traced through ``_effect`` (below), never through ``_finish``.
+
+    def _check_connections(self) -> None:
+        value = self.connections
+        if isinstance(value, str):
+            if value == "full":
+                _set(self, "connections", None)
+                return
+            if value != "one_to_one":
+                raise ParameterError(
+                    f"connections must be 'full', 'one_to_one', a RandomTable or a table, got {value!r}",
+                    where="Conv",
+                )
+        elif not isinstance(value, RandomTable):
+            try:
+                _set(self, "connections", normalise_table(value, self.out_channels))
+            except ParameterError as err:
+                raise err.located("Conv") from None
+            except TypeError as err:
+                raise TypeError(f"Conv: {err}") from None
+        if self.groups != 1:
+            raise ParameterError(
+                f"connections and groups={self.groups} both choose which input maps each output map sees; "
+                "give one of them (groups is the block-diagonal table)",
+                where="Conv",
+            )
+        if self.in_channels is not None:  # the input is known: check the table now
+            problem = self._table_problem(self.in_channels)
+            if problem is not None:
+                raise ParameterError(f"{problem.detail} (in_channels={self.in_channels})", where="Conv")
+        _set(self, "_same", None)
+
+    def connection_table(self, in_channels: int) -> Table:
+        """Per output map, the input maps it sums, for *in_channels* input maps.
+
+        Every convolution has one: all input maps (the default), a block per group
+        (``groups``), or the ``connections`` table.
+
+        >>> Conv(4, 3, groups=2).connection_table(2)
+        ((0,), (0,), (1,), (1,))
+        >>> Conv(3, 3, connections="one_to_one").connection_table(3)
+        ((0,), (1,), (2,))
+        """
+        check_int("in_channels", in_channels, 1)
+        value = self.connections
+        if value is None:
+            if in_channels % self.groups:
+                raise ShapeError(
+                    f"{in_channels} input maps are not divisible by groups {self.groups}", where="Conv"
+                )
+            return block_table(in_channels, self.out_channels, self.groups)
+        problem = self._table_problem(in_channels)
+        if problem is not None:
+            raise problem.located("Conv")
+        if value == "one_to_one":
+            return tuple((o,) for o in range(self.out_channels))
+        if isinstance(value, RandomTable):
+            return value.draw(in_channels, self.out_channels)
+        return value  # type: ignore[return-value]
+
+    def _table_problem(self, cin: int) -> ConvShapeError | None:
+        value = self.connections
+        if value == "one_to_one":
+            if cin != self.out_channels:
+                return ShapeError(
+                    f"connections='one_to_one' needs as many input maps as output maps, got {cin} input maps "
+                    f"for {self.out_channels} output maps; use out_channels={cin}",
+                    where="connections",
+                )
+        elif isinstance(value, RandomTable):
+            if value.fan_in > cin:
+                return ShapeError(
+                    f"RandomTable fan_in {value.fan_in} exceeds the input's {cin} maps; use fan_in <= {cin}",
+                    where="connections",
+                )
+        else:
+            assert isinstance(value, tuple)
+            top = max(max(inputs) for inputs in value)
+            if top >= cin:
+                where = next(o for o, inputs in enumerate(value) if top in inputs)
+                return ShapeError(
+                    f"the table connects output map {where} to input map {top}, but the input has {cin} maps "
+                    f"(0 .. {cin - 1}); use indices below {cin}",
+                    where="connections",
+                )
+        return None
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        if self.connections is None:
+            return _ConvBase._effect(self, shape, problems)
+        result = _ConvBase._effect(self, shape, problems)
+        out, _, _, _, step = result
+        cin = shape[0]
+        if out is None or cin is None or len(shape) < 2:
+            return result
+        problem = self._table_problem(cin)
+        if problem is not None:
+            problems.append(problem)
+            return out, 0, 0, 0, step
+        value = self.connections
+        if value == "one_to_one":
+            kernels = self.out_channels
+        elif isinstance(value, RandomTable):
+            kernels = value.fan_in * self.out_channels
+        else:
+            kernels = sum(len(inputs) for inputs in value)
+        spatial = out[1:]
+        k = self.kernel_size
+        taps = k ** len(spatial) if isinstance(k, int) else prod(k)
+        params = kernels * taps + (self.out_channels if self.bias else 0)
+        macs = 0 if None in spatial else kernels * taps * prod(spatial)  # type: ignore[arg-type]
+        return out, params, kernels, macs, step
+
+    def __repr__(self) -> str:  # connections=None, the default, is left out (as before the field existed)
+        values = zip(self._fields, self._values(self), strict=True)  # type: ignore[attr-defined]
+        inner = ", ".join(f"{n}={v!r}" for n, v in values if n != "connections" or v is not None)
+        return f"Conv({inner})"
+
+    def describe(self) -> str:
+        text = _ConvBase.describe(self)
+        value = self.connections
+        if isinstance(value, tuple):  # a long table: its size, not its entries
+            count = sum(len(inputs) for inputs in value)
+            text = text.replace(f"connections={value!r}", f"connections=<table of {count} connections>")
+        return text
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         return self.kernel_size, self.stride, self.padding, self.dilation, 0, False
@@ -878,6 +1033,11 @@ class Linear(Layer):
         macs = 0 if None in rows else fin * self.out_features * prod(rows)  # type: ignore[arg-type]
         return out, params, 0, macs, None
 
+    def _bias_adds(self, output_shape: Shape | None) -> int:
+        if not self.bias or output_shape is None or None in output_shape:
+            return 0
+        return prod(output_shape)  # type: ignore[arg-type]
+
     def _notes(self, shape: Shape | None) -> tuple[str, ...]:
         if shape is None or len(shape) < 2 or shape[-1] is None:
             return ()
@@ -1159,3 +1319,117 @@ class Pad(_Padding):
             None if size is None else size + b + a for size, (b, a) in zip(shape[1:], pairs, strict=True)
         )
         return (shape[0], *out), 0, 0, 0, tuple((1, 1, b) for b, _ in pairs)
+
+
+# ---------------------------------------------------------------------------
+# The 1998 LeNet-5's own layers
+
+
+@frozen
+class Subsample(_Pool):
+    """Trainable subsampling (LeNet-5's S2 and S4): each window's inputs are summed, multiplied
+    by one trainable coefficient per map and a trainable bias per map is added (a squashing
+    function follows as a separate :class:`Activation`).
+
+    Two parameters per map.  MACs count each input of a window once (the sum times the
+    coefficient is one multiply-add per input); the stride defaults to the window.
+
+    >>> from convshape import trace
+    >>> row = trace(Subsample(2), (6, 28, 28)).rows[0]
+    >>> row.output_shape, row.params, row.macs
+    ((6, 14, 14), 12, 4704)
+    """
+
+    kernel_size: IntOrTuple
+    _: KW_ONLY
+    stride: IntOrTuple | None = None
+    padding: PaddingSpec = 0
+    ceil_mode: bool = False
+    name: str | None = None
+
+    _positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
+
+    def __post_init__(self) -> None:
+        self._check_pool()
+        self._resolve()
+
+    def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
+        stride = self.kernel_size if self.stride is None else self.stride
+        return self.kernel_size, stride, self.padding, 1, 0, self.ceil_mode
+
+    def _counts(self, shape: Shape, spatial: Shape) -> tuple[int, int]:
+        channels = shape[0]
+        if channels is None:
+            return 0, 0
+        k = self.kernel_size
+        taps = k ** len(spatial) if isinstance(k, int) else prod(k)
+        macs = 0 if None in spatial else channels * taps * prod(spatial)  # type: ignore[arg-type]
+        return 2 * channels, macs
+
+    def _finish(self, shape: Shape, spatial: Shape, moved: Fields, problems: list[ConvShapeError]) -> Result:
+        params, macs = self._counts(shape, spatial)
+        return (shape[0], *spatial), params, 0, macs, moved
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        out, _, _, _, step = result = _Pool._effect(self, shape, problems)
+        if out is None:
+            return result
+        params, macs = self._counts(shape, out[1:])
+        return out, params, 0, macs, step
+
+    def _bias_adds(self, output_shape: Shape | None) -> int:
+        if output_shape is None or None in output_shape:
+            return 0
+        return prod(output_shape)  # type: ignore[arg-type]
+
+
+@frozen
+class EuclideanRBF(Layer):
+    """Euclidean radial basis function units (LeNet-5's output layer): unit ``i`` computes
+    ``sum_j (x_j - w_ij) ** 2`` over the last axis.
+
+    The ``in_features x out_features`` parameters are fixed (chosen by hand, not trained):
+    they count in ``params`` but not in ``Row.trainable_params``.  MACs count one
+    multiply-add per (input, unit) pair; there is no bias.
+
+    >>> from convshape import trace
+    >>> report = trace(EuclideanRBF(10), (84,))
+    >>> report.total_params, report.total_trainable_params, report.total_macs
+    (840, 0, 840)
+    """
+
+    out_features: int
+    _: KW_ONLY
+    in_features: int | None = None
+    name: str | None = None
+
+    _positional: ClassVar[tuple[str, ...]] = ("out_features",)
+    _trainable: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        try:
+            check_int("out_features", self.out_features, 1)
+            if self.in_features is not None:
+                check_int("in_features", self.in_features, 1)
+        except ParameterError as err:
+            raise err.located("EuclideanRBF") from None
+        except TypeError as err:
+            raise TypeError(f"EuclideanRBF: {err}") from None
+        _check_name(self, self.name)
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        out = (*shape[:-1], self.out_features)
+        fin = shape[-1]
+        if fin is None:
+            return out, 0, 0, 0, None
+        if self.in_features is not None and fin != self.in_features:
+            problems.append(
+                ShapeError(
+                    f"in_features is {self.in_features} but the input's last axis has {fin} features "
+                    f"(input shape {fmt_shape(shape)}); use in_features={fin}",
+                    where="in_features",
+                )
+            )
+        rows = shape[:-1]
+        macs = 0 if None in rows else fin * self.out_features * prod(rows)  # type: ignore[arg-type]
+        return out, fin * self.out_features, 0, macs, None

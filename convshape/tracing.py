@@ -142,6 +142,23 @@ class Row(tuple):  # type: ignore[type-arg]
         return value
 
     @property
+    def trainable_params(self) -> int:
+        """Parameters that training changes (all of them except fixed ones, such as an RBF output's)."""
+        value: int = self[4]
+        return value if self.layer._trainable else 0
+
+    @property
+    def connections(self) -> int:
+        """LeCun et al.'s "connections" per sample: every multiply-add (the MACs) plus every bias addition.
+
+        >>> from convshape import Conv, trace
+        >>> trace(Conv(6, 5), (1, 32, 32)).rows[0].connections  # 6 x 25 x 784 + 6 x 784
+        122304
+        """
+        value: int = self[6]
+        return value + self.layer._bias_adds(self[3])
+
+    @property
     def receptive_field(self) -> Fields:
         """Per spatial axis, the receptive field of the output (``None`` where undefined)."""
         fields: Fields = self[7]
@@ -280,6 +297,16 @@ class Report:
     def total_kernels(self) -> int:
         """Sum of the rows' 2-D kernel counts."""
         return sum(row[5] for row in self.rows)
+
+    @property
+    def total_trainable_params(self) -> int:
+        """Sum of the rows' trainable parameters (fixed ones, such as an RBF output's, left out)."""
+        return sum(row.trainable_params for row in self.rows)
+
+    @property
+    def total_connections(self) -> int:
+        """Sum of the rows' connections (multiply-adds plus bias additions, per sample)."""
+        return sum(row.connections for row in self.rows)
 
     def __repr__(self) -> str:
         return (

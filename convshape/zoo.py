@@ -27,25 +27,31 @@ from convshape.layers import (
     Conv,
     ConvTranspose,
     Dropout,
+    EuclideanRBF,
     Flatten,
     Identity,
     Layer,
     Linear,
     MaxPool,
+    Subsample,
 )
+from convshape.tables import RandomTable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "LENET5_C3_TABLE",
     "NETWORKS",
     "alexnet",
     "lenet5",
+    "lenet5_1998",
     "mobilenet_v2",
     "resnet18",
     "resnet50",
     "seed",
+    "seed_table",
     "unet",
     "vgg16",
 ]
@@ -69,6 +75,72 @@ def seed() -> Sequential:
         Flatten(),
         Linear(101, name="classifier"),
         name="seed",
+    )
+
+
+def seed_table(seed: int = 0) -> Sequential:
+    """The seed network as the tutorial built it: layer 3 connects each of its 256 output maps
+    to 16 of the 64 input maps through a random table (Torch7's ``nn.SpatialConvolutionMap``
+    with ``nn.tables.random(64, 256, 16)``), 256 x 16 = 4,096 kernels.
+
+    The counts equal those of :func:`seed` (``groups=4``); only which 16 input maps each
+    output map sees differs.  *seed* chooses the table (see :class:`~convshape.RandomTable`).
+
+    >>> from convshape import trace
+    >>> report = trace(seed_table(), (1, 83, 83))
+    >>> report.rows[2].kernels, report.total_params == trace(seed(), (1, 83, 83)).total_params
+    (4096, True)
+    """
+    return Sequential(
+        Conv(64, 9, name="layer1"),
+        MaxPool(10, stride=5, name="layer2"),
+        Conv(256, 9, connections=RandomTable(fan_in=16, seed=seed), name="layer3"),
+        MaxPool(6, stride=4, name="layer4"),
+        Flatten(),
+        Linear(101, name="classifier"),
+        name="seed_table",
+    )
+
+
+#: LeNet-5's C3 connections (LeCun et al. 1998, Table I): per C3 map, the S2 maps it sums.
+#: Maps 0-5 see 3 contiguous maps, 6-11 see 4 contiguous maps, 12-14 see 4 maps
+#: not all contiguous, map 15 sees all 6 (60 connections in all).
+LENET5_C3_TABLE: tuple[tuple[int, ...], ...] = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5), (0, 1, 2, 5),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)  # fmt: skip
+
+
+def lenet5_1998() -> Sequential:
+    """LeNet-5 as published (LeCun et al. 1998), for a 1x32x32 input.
+
+    Trainable subsampling layers (S2, S4: a coefficient and a bias per map), C3 connected to
+    S2 through the paper's Table I, and a Euclidean RBF output whose 840 parameters are fixed:
+    60,000 trainable parameters, 340,908 connections as the paper counts them.
+
+    >>> from convshape import trace
+    >>> report = trace(lenet5_1998(), (1, 32, 32))
+    >>> report.total_trainable_params, report.total_params
+    (60000, 60840)
+    """
+    return Sequential(
+        Conv(6, 5, name="C1"),
+        Activation("tanh"),
+        Subsample(2, name="S2"),
+        Activation("tanh"),
+        Conv(16, 5, connections=LENET5_C3_TABLE, name="C3"),
+        Activation("tanh"),
+        Subsample(2, name="S4"),
+        Activation("tanh"),
+        Conv(120, 5, name="C5"),
+        Activation("tanh"),
+        Flatten(),
+        Linear(84, name="F6"),
+        Activation("tanh"),
+        EuclideanRBF(10, name="output"),
+        name="lenet5_1998",
     )
 
 
