@@ -16,7 +16,7 @@ names its place in the document (``layers[3].kernel_size``).
 >>> from_dict({"layers": [{"type": "conv", "out_channels": 64, "kernal_size": 9}]})
 Traceback (most recent call last):
 ...
-convshape.errors.SpecError: layers[0].kernal_size: unknown field for 'conv'; did you mean 'kernel_size'? Fields: out_channels, kernel_size, stride, padding, dilation, groups, bias, in_channels, name
+convshape.errors.SpecError: layers[0].kernal_size: unknown field for 'conv'; did you mean 'kernel_size'? Fields: out_channels, kernel_size, stride, padding, dilation, groups, bias, in_channels, connections, name
 """
 
 from __future__ import annotations
@@ -52,14 +52,17 @@ from convshape.layers import (
     Conv,
     ConvTranspose,
     Dropout,
+    EuclideanRBF,
     Flatten,
     Identity,
     Layer,
     Linear,
     MaxPool,
     Pad,
+    Subsample,
     Upsample,
 )
+from convshape.tables import RandomTable
 
 __all__ = ["dumps", "from_dict", "load", "loads", "to_dict"]
 
@@ -79,6 +82,8 @@ LEAF_TYPES: dict[str, type[Layer]] = {
     "identity": Identity,
     "upsample": Upsample,
     "pad": Pad,
+    "subsample": Subsample,
+    "euclidean_rbf": EuclideanRBF,
     "add": Add,
     "multiply": Multiply,
     "cat": Cat,
@@ -138,7 +143,9 @@ def _layer_dict(root: Layer) -> dict[str, Any]:
                 if f.name == "name" or not f.init:
                     continue
                 value = getattr(layer, f.name)
-                if f.default is MISSING or value != f.default:
+                if isinstance(value, RandomTable):  # a random connection table: its rule, not its draw
+                    out[f.name] = {"fan_in": value.fan_in, "seed": value.seed}
+                elif f.default is MISSING or value != f.default:
                     out[f.name] = _plain(value)
         if layer.name is not None:
             out["name"] = layer.name
@@ -238,7 +245,10 @@ class _Parser:
                 raise SpecError(
                     f"unknown field for {kind!r}{hint} Fields: {', '.join(allowed)}", where=f"{where}.{key}"
                 )
-            kwargs[key] = _frozen(item, f"{where}.{key}")
+            if key == "connections" and isinstance(item, dict):
+                kwargs[key] = _random_table(item, f"{where}.{key}")
+            else:
+                kwargs[key] = _frozen(item, f"{where}.{key}")
         required = [f.name for f in fields(cls) if f.init and f.default is MISSING]  # type: ignore[arg-type]
         missing = [r for r in required if r not in kwargs]
         if missing:
@@ -315,6 +325,20 @@ class _Parser:
             return Graph(nodes, outputs, input=graph_input, name=name)
         except (ConvShapeError, TypeError) as err:
             raise SpecError(_detail(err), where=where) from None
+
+
+def _random_table(value: dict[str, Any], where: str) -> RandomTable:
+    """``{"fan_in": 16, "seed": 0}``: a random connection table (see convshape.RandomTable)."""
+    unknown = sorted(set(value) - {"fan_in", "seed"})
+    if unknown or "fan_in" not in value:
+        raise SpecError(
+            f"a random connection table has 'fan_in' and optionally 'seed', got keys {sorted(value)}",
+            where=where,
+        )
+    try:
+        return RandomTable(_frozen(value["fan_in"], where), seed=_frozen(value.get("seed", 0), where))  # type: ignore[arg-type]
+    except (ConvShapeError, TypeError) as err:
+        raise SpecError(_detail(err), where=where) from None
 
 
 def _frozen(value: object, where: str) -> object:

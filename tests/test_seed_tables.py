@@ -367,11 +367,22 @@ def test_one_to_one_goes_through_json() -> None:
     assert cs.loads(cs.dumps(network))[0] == network
 
 
-@pytest.mark.xfail(strict=False, reason="spec files do not yet hold RandomTable (convshape/specio.py)")
-def test_a_random_table_goes_through_json() -> None:
-    """A RandomTable should survive dumps/loads."""
-    network = cs.Sequential(cs.Conv(256, 9, connections=cs.RandomTable(fan_in=16, seed=0)))
-    assert cs.loads(cs.dumps(network))[0] == network
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_a_random_table_and_the_1998_layers_go_through_spec_files(fmt: str) -> None:
+    """A RandomTable is written as its rule (fan-in and seed), not its draw; the paper's
+    LeNet-5 with its Table I, subsampling and RBF layers reads back equal."""
+    network = cs.Sequential(cs.Conv(256, 9, connections=cs.RandomTable(fan_in=16, seed=3)))
+    text = cs.dumps(network, format=fmt)
+    assert "fan_in" in text
+    assert cs.loads(text, format=fmt)[0] == network
+    paper = cs.zoo.lenet5_1998()
+    assert cs.loads(cs.dumps(paper, format=fmt), format=fmt)[0] == paper
+    with pytest.raises(
+        cs.SpecError, match=r"layers\[0\]\.connections: a random connection table has 'fan_in'"
+    ):
+        cs.loads(
+            '{"layers": [{"type": "conv", "out_channels": 4, "kernel_size": 1, "connections": {"fanin": 2}}]}'
+        )
 
 
 # ---------------------------------------------------------------------------
