@@ -257,11 +257,17 @@ class Layer:
         return f"{self.kind}({', '.join(parts)})"
 
 
-def _no_spatial(shape: Shape) -> ShapeError:
-    return ShapeError(
-        f"expects an input (channels, *spatial) with at least one spatial axis, got {fmt_shape(shape)}; "
-        "a Flatten or Linear earlier in the network removed the spatial axes"
+def _no_spatial(shape: Shape, at_input: bool = False) -> ShapeError:
+    cause = (
+        f"the network's input has no spatial axis: give its spatial sizes too, e.g. ({shape[0]}, 224, 224)"
+        if at_input
+        else "a Flatten or Linear earlier in the network removed the spatial axes"
     )
+    err = ShapeError(
+        f"expects an input (channels, *spatial) with at least one spatial axis, got {fmt_shape(shape)}; {cause}"
+    )
+    err.no_spatial = True  # type: ignore[attr-defined]
+    return err
 
 
 # ---------------------------------------------------------------------------

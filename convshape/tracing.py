@@ -42,7 +42,7 @@ from convshape.containers import (
     equal_shapes,
 )
 from convshape.errors import ConvShapeError, ParameterError, check_int, type_name
-from convshape.layers import BatchNorm, Layer, _Window, fmt_shape
+from convshape.layers import BatchNorm, Layer, _no_spatial, _Window, fmt_shape
 from convshape.receptive import ReceptiveField, merge
 
 TYPE_CHECKING = False
@@ -509,6 +509,10 @@ class _Tracer:
 
     def found(self, found: list[ConvShapeError], path: PathNode, layer: Layer) -> None:
         where = location(_join(path), layer)
+        if len(self.input_shape) < 2:  # no Flatten is to blame: the input itself has no spatial axis
+            found[:] = [
+                _no_spatial(self.input_shape, True) if getattr(p, "no_spatial", False) else p for p in found
+            ]
         located = [problem.located(where) for problem in found]
         found.clear()
         if not self.collect:

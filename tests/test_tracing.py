@@ -306,3 +306,11 @@ def test_partial_report_of_a_failing_graph_names_its_outputs() -> None:
     assert [row.path for row in partial.rows] == ["a"]
     assert partial.outputs == {"c": None, "a": (4, 6, 6)}
     assert str(check(graph, (3, 8, 8))[0]) == str(info.value)
+
+
+def test_an_input_without_spatial_axes_is_blamed_not_an_earlier_flatten() -> None:
+    """(3,) given to a convolution: the input lacks spatial axes; after a Flatten, the Flatten is."""
+    with pytest.raises(ShapeError, match=r"got \(3,\); the network's input has no spatial axis: give"):
+        trace([Conv(8, 3)], (3,))
+    with pytest.raises(ShapeError, match=r"got \(192,\); a Flatten or Linear earlier in the network removed"):
+        trace([Flatten(), Conv(8, 3)], (3, 8, 8))
