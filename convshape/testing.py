@@ -25,8 +25,8 @@ def assert_valid(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -
     >>> assert_valid([Conv(8, 3), MaxPool(9)], (3, 8, 8))
     Traceback (most recent call last):
     ...
-    AssertionError: the network has 2 problems for input (3, 8, 8):
-      layer 1 (MaxPool(9)), axis 0, kernel_size: ...
+    AssertionError: the network has 1 problem for input (3, 8, 8):
+      layer 1 (MaxPool(9)), axes 0, 1, kernel_size: ...
     """
     problems = check(network, input_shape)
     if not problems:

@@ -513,7 +513,7 @@ class _Tracer:
             found[:] = [
                 _no_spatial(self.input_shape, True) if getattr(p, "no_spatial", False) else p for p in found
             ]
-        located = [problem.located(where) for problem in found]
+        located = [problem.located(where) for problem in _one_per_rule(found)]
         found.clear()
         if not self.collect:
             err = located[0]
@@ -530,6 +530,28 @@ class _Tracer:
         rows = tuple(self.rows)
         problems = tuple(self.problems)
         return Report(self.network, self.input_shape, rows, output, self.last_fields, problems, outputs)
+
+
+def _one_per_rule(found: list[ConvShapeError]) -> list[ConvShapeError]:
+    """The same rule broken the same way on several axes is one problem naming the axes."""
+    merged: list[ConvShapeError] = []
+    axes: dict[tuple[type, str, str], tuple[int, list[int]]] = {}
+    for problem in found:
+        head, _, rest = problem.where.partition(", ")
+        if head.startswith("axis ") and head[5:].isdigit():
+            key = (type(problem), problem.detail, rest)
+            if key in axes:
+                axes[key][1].append(int(head[5:]))
+                continue
+            axes[key] = (len(merged), [int(head[5:])])
+        merged.append(problem)
+    for (kind, detail, rest), (index, numbers) in axes.items():
+        if len(numbers) > 1:
+            where = f"axes {', '.join(map(str, numbers))}" + (f", {rest}" if rest else "")
+            err = kind(detail, where=where)
+            err.axes = tuple(numbers)
+            merged[index] = err
+    return merged
 
 
 # ---------------------------------------------------------------------------
@@ -669,7 +691,7 @@ def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Repor
     >>> trace([Conv(64, 9), MaxPool(80)], (1, 83, 83))
     Traceback (most recent call last):
     ...
-    convshape.errors.ShapeError: layer 1 (MaxPool(80)), axis 0, kernel_size: the output size (75 + 0 + 0 - 80) // 80 + 1 = 0 is below 1; use a smaller window, or an input of at least 80
+    convshape.errors.ShapeError: layer 1 (MaxPool(80)), axes 0, 1, kernel_size: the output size (75 + 0 + 0 - 80) // 80 + 1 = 0 is below 1; use a smaller window, or an input of at least 80
     """
     return _run(as_layer(network, "network"), _input_shape(input_shape), collect=False)
 
@@ -685,7 +707,6 @@ def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[
     >>> for problem in check([Conv(66, 3, groups=3), Conv(64, 3), MaxPool(8)], (4, 10, 10)):
     ...     print(problem)
     layer 0 (Conv(66, 3, groups=3)), groups: the input's 4 channels are not divisible by groups 3 (4 / 3 = 1.33333); use a groups value that divides both 4 and 66
-    layer 2 (MaxPool(8)), axis 0, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
-    layer 2 (MaxPool(8)), axis 1, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
+    layer 2 (MaxPool(8)), axes 0, 1, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
     """
     return list(_run(as_layer(network, "network"), _input_shape(input_shape), collect=True).problems)

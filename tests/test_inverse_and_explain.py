@@ -103,7 +103,7 @@ def test_assert_helpers_pass_and_fail_with_the_table() -> None:
     with pytest.raises(AssertionError) as info:
         assert_valid([Conv(9, 3, groups=3), Conv(8, 3), MaxPool(9)], (4, 8, 8))
     message = str(info.value)
-    assert message.startswith("the network has 3 problems for input (4, 8, 8):")
+    assert message.startswith("the network has 2 problems for input (4, 8, 8):")
     assert "rows up to the first problem" in message
     with pytest.raises(AssertionError, match="the network does not trace"):
         assert_output_shape([MaxPool(9)], (1, 8, 8), (1, 1, 1))

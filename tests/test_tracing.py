@@ -79,7 +79,7 @@ def test_trace_raises_the_first_problem_with_location_and_partial_report() -> No
     with pytest.raises(ShapeError) as info:
         trace(net, (3, 12, 12))
     err = info.value
-    assert str(err).startswith("layer 1.1 'pool' (MaxPool(9)), axis 0, kernel_size: the output size")
+    assert str(err).startswith("layer 1.1 'pool' (MaxPool(9)), axes 0, 1, kernel_size: the output size")
     partial = err.report  # type: ignore[attr-defined]
     assert [row.path for row in partial.rows] == ["0", "1.0"]
     assert partial.rows[-1].output_shape == (32, 8, 8)
@@ -89,13 +89,12 @@ def test_trace_raises_the_first_problem_with_location_and_partial_report() -> No
 
 
 def test_check_collects_every_problem_and_keeps_propagating() -> None:
-    """Groups not dividing the input in layer 0 and a pool too large two layers later are two problems."""
+    """Groups not dividing the input in layer 0 and a pool too large (on both axes) two layers later."""
     net = [Conv(66, 3, groups=3), Conv(64, 3), MaxPool(8), Flatten(), Linear(10, in_features=5)]
     problems = check(net, (4, 10, 10))
     located = [str(p).split(",")[0] for p in problems]
     assert located == [
         "layer 0 (Conv(66",
-        "layer 2 (MaxPool(8))",
         "layer 2 (MaxPool(8))",
     ]
     assert all(isinstance(p, ShapeError) for p in problems)
@@ -107,8 +106,9 @@ def test_check_continues_with_unknown_sizes() -> None:
     net = [Conv(8, 5), Conv(4, 3, in_channels=9), AvgPool2 := cs.AdaptiveAvgPool(1), Flatten(), Linear(3)]
     assert AvgPool2.output_size == 1
     problems = check(net, (3, 4, 4))
-    assert len(problems) == 3  # both axes of layer 0, and layer 1's in_channels
-    assert "in_channels is 9 but the input has 8 channels" in str(problems[2])
+    assert len(problems) == 2  # layer 0 on both axes, and layer 1's in_channels
+    assert "axes 0, 1" in str(problems[0])
+    assert "in_channels is 9 but the input has 8 channels" in str(problems[1])
 
 
 @pytest.mark.parametrize(
@@ -314,3 +314,16 @@ def test_an_input_without_spatial_axes_is_blamed_not_an_earlier_flatten() -> Non
         trace([Conv(8, 3)], (3,))
     with pytest.raises(ShapeError, match=r"got \(192,\); a Flatten or Linear earlier in the network removed"):
         trace([Flatten(), Conv(8, 3)], (3, 8, 8))
+
+
+def test_a_rule_broken_alike_on_several_axes_is_one_problem() -> None:
+    """A square window too large for a square map: one problem naming both axes, in trace() and
+    check(); different numbers on different axes stay separate problems."""
+    problems = check([Conv(8, 3), MaxPool(8)], (3, 8, 8))
+    assert [p.where for p in problems] == ["layer 1 (MaxPool(8)), axes 0, 1, kernel_size"]
+    assert problems[0].axes == (0, 1)  # type: ignore[attr-defined]
+    with pytest.raises(ShapeError, match=r"axes 0, 1, kernel_size"):
+        trace([Conv(8, 3), MaxPool(8)], (3, 8, 8))
+    separate = check([Conv(8, (3, 5))], (3, 2, 4))
+    assert [p.where for p in separate] == ["layer 0 (Conv(8, (3, 5))), axis 0, kernel_size",
+                                           "layer 0 (Conv(8, (3, 5))), axis 1, kernel_size"]  # fmt: skip
