@@ -153,9 +153,18 @@ class _Merge(Layer):
 
     __slots__ = ()
 
+    #: how many inputs it takes (None: one or more)
+    _arity: ClassVar[int | None] = None
+
     def _merge(self, shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
         """The output shape for these inputs; problems are appended."""
         raise NotImplementedError
+
+    def _combine(
+        self, shapes: list[Shape | None], problems: list[ConvShapeError]
+    ) -> tuple[Shape | None, int, int]:
+        """The output shape, parameters and MACs for these inputs (merges that compute override it)."""
+        return self._merge(shapes, problems), 0, 0
 
 
 def broadcast_shapes(shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
@@ -333,7 +342,8 @@ class Cat(_Merge):
         return concatenate(shapes, self.axis, problems)
 
 
-MERGES = (Add, Multiply, Cat)
+#: what a Graph node may apply to several inputs (every merge derives from this base)
+MERGES = (_Merge,)
 
 
 @frozen
@@ -415,6 +425,8 @@ class Graph(Layer):
             raise ParameterError("needs at least one node", where="Graph")
         if not isinstance(input, str) or not input:
             raise TypeError(f"Graph: input must be a non-empty str, got {type_name(input)} {input!r}")
+        from convshape.reshaping import Split  # loaded with the first Graph, not by every trace
+
         seen = {input}
         last = input
         wired: list[Node] = []
@@ -435,12 +447,23 @@ class Graph(Layer):
                     )
             if not inputs:
                 raise ParameterError(f"node {node.name!r} has no inputs", where="Graph")
-            if not isinstance(node.op, MERGES) and len(inputs) != 1:
+            arity = node.op._arity if isinstance(node.op, _Merge) else 1
+            if arity is not None and len(inputs) != arity:
                 raise ParameterError(
-                    f"node {node.name!r} ({node.op.describe()}) takes one input, got {len(inputs)}; "
-                    "merge several inputs with Add, Multiply or Cat",
+                    f"node {node.name!r} ({node.op.describe()}) takes {arity} input{'s' if arity > 1 else ''}, "
+                    f"got {len(inputs)}"
+                    + ("; merge several inputs with Add, Multiply or Cat" if arity == 1 else ""),
                     where="Graph",
                 )
+            if isinstance(node.op, Split):
+                for i, piece in enumerate(node.op.pieces()):
+                    label = f"{node.name}[{i}]"
+                    if label in seen:
+                        raise ParameterError(f"node name {label!r} is used twice", where="Graph")
+                    seen.add(label)
+                    wired.append(Node(label, piece, inputs))
+                    last = label
+                continue
             seen.add(node.name)
             last = node.name
             wired.append(node if node.inputs is not None else Node(node.name, node.op, inputs))

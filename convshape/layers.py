@@ -237,6 +237,10 @@ class Layer:
         """Additions of a bias per sample on *output_shape* (counted in ``Row.connections``)."""
         return 0
 
+    def _buffers(self, output_shape: Shape | None) -> int:
+        """Non-parameter state saved with the weights (a BatchNorm's running statistics)."""
+        return 0
+
     def describe(self) -> str:
         """A compact description: the kind and the values that differ from the defaults.
 
@@ -246,12 +250,22 @@ class Layer:
         """
         parts: list[str] = []
         defaults = self._defaults
+        positional = self._positional
+        # trailing positional values left at their defaults are not shown: LayerNorm(), Squeeze()
+        shown = len(positional)
+        while (
+            shown
+            and positional[shown - 1] in defaults
+            and getattr(self, positional[shown - 1]) == defaults[positional[shown - 1]]
+        ):
+            shown -= 1
         for name in self._fields:
             if name in ("name", "in_channels", "in_features"):
                 continue
             value = getattr(self, name)
-            if name in self._positional:
-                parts.append(repr(value))
+            if name in positional:
+                if positional.index(name) < shown:
+                    parts.append(repr(value))
             elif name not in defaults or value != defaults[name]:
                 parts.append(f"{name}={value!r}")
         return f"{self.kind}({', '.join(parts)})"
@@ -1055,22 +1069,54 @@ class Linear(Layer):
 
 @frozen
 class Flatten(Layer):
-    """Flatten ``(channels, *spatial)`` into one axis (PyTorch ``nn.Flatten()`` on a batch).
+    """Flatten axes ``start_dim..end_dim`` into one (without the batch axis: PyTorch's default
+    ``nn.Flatten()`` is ``Flatten()``, ``torch.flatten(x, 2)`` is ``Flatten(1)``).
 
     >>> from convshape import trace
     >>> trace(Flatten(), (256, 1, 1)).output_shape
     (256,)
+    >>> trace(Flatten(1), (768, 14, 14)).output_shape
+    (768, 196)
     """
 
+    start_dim: int = 0
+    end_dim: int = -1
     _: KW_ONLY
     name: str | None = None
 
+    _positional: ClassVar[tuple[str, ...]] = ("start_dim",)
+
     def __post_init__(self) -> None:
+        try:
+            check_int("start_dim", self.start_dim)
+            check_int("end_dim", self.end_dim)
+        except TypeError as err:
+            raise TypeError(f"Flatten: {err}") from None
         _check_name(self, self.name)
 
+    def describe(self) -> str:
+        parts = [] if self.start_dim == 0 else [str(self.start_dim)]
+        if self.end_dim != -1:
+            parts.append(f"end_dim={self.end_dim}")
+        return f"Flatten({', '.join(parts)})"
+
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
-        total = None if None in shape else prod(shape)  # type: ignore[arg-type]
-        return (total,), 0, 0, 0, None
+        rank = len(shape)
+        start, end = self.start_dim, self.end_dim
+        if not -rank <= start < rank or not -rank <= end < rank or start % rank > end % rank:
+            problems.append(
+                ShapeError(
+                    f"cannot flatten axes {start}..{end} of an input of rank {rank} {fmt_shape(shape)} "
+                    f"(no batch axis); use axes from {-rank} to {rank - 1}, start before end",
+                    where="start_dim",
+                )
+            )
+            return FAILED
+        start, end = start % rank, end % rank
+        merged = shape[start : end + 1]
+        total = None if None in merged else prod(merged)  # type: ignore[arg-type]
+        out = (*shape[:start], total, *shape[end + 1 :])
+        return out, 0, 0, 0, (KEEP if start == end else None)
 
 
 @frozen
@@ -1097,6 +1143,10 @@ class BatchNorm(Layer):
     def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
         channels = shape[0]
         return shape, (2 * channels if self.affine and channels is not None else 0), 0, 0, fields
+
+    def _buffers(self, output_shape: Shape | None) -> int:
+        channels = output_shape[0] if output_shape else None
+        return 2 * channels + 1 if channels is not None else 0
 
 
 class _Passthrough(Layer):

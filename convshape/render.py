@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from convshape.tracing import Report, Row
 
 MAC_CONVENTION = (
-    "MACs: multiply-accumulates of convolutions, transposed convolutions and linear layers, "
+    "MACs: multiply-accumulates of convolutions, transposed convolutions, linear layers and matrix products, "
     "per sample, bias excluded (= torch FlopCounterMode / 2)"
 )
 RF_CONVENTION = "RF: receptive field size / effective stride on each spatial axis (Araujo et al. 2019)"

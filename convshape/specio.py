@@ -31,6 +31,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from convshape.attention import MatMul, MultiheadAttention, ScaledDotProductAttention
 from convshape.containers import (
     Add,
     Cat,
@@ -42,6 +43,7 @@ from convshape.containers import (
     Sequential,
     as_layer,
 )
+from convshape.elementwise import Learned, PReLU, Softmax, StochasticDepth
 from convshape.errors import ConvShapeError, SpecError, type_name
 from convshape.layers import (
     Activation,
@@ -61,6 +63,23 @@ from convshape.layers import (
     Pad,
     Subsample,
     Upsample,
+)
+from convshape.normalization import GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm
+from convshape.reshaping import (
+    CenterCrop,
+    ChannelShuffle,
+    Chunk,
+    Crop,
+    Permute,
+    PixelShuffle,
+    PixelUnshuffle,
+    Reduce,
+    Reshape,
+    Slice,
+    Split,
+    Squeeze,
+    Transpose,
+    Unsqueeze,
 )
 from convshape.tables import RandomTable
 
@@ -84,6 +103,31 @@ LEAF_TYPES: dict[str, type[Layer]] = {
     "pad": Pad,
     "subsample": Subsample,
     "euclidean_rbf": EuclideanRBF,
+    "layer_norm": LayerNorm,
+    "group_norm": GroupNorm,
+    "instance_norm": InstanceNorm,
+    "local_response_norm": LocalResponseNorm,
+    "prelu": PReLU,
+    "softmax": Softmax,
+    "stochastic_depth": StochasticDepth,
+    "learned": Learned,
+    "permute": Permute,
+    "transpose": Transpose,
+    "reshape": Reshape,
+    "squeeze": Squeeze,
+    "unsqueeze": Unsqueeze,
+    "slice": Slice,
+    "chunk": Chunk,
+    "split": Split,
+    "crop": Crop,
+    "center_crop": CenterCrop,
+    "reduce": Reduce,
+    "channel_shuffle": ChannelShuffle,
+    "pixel_shuffle": PixelShuffle,
+    "pixel_unshuffle": PixelUnshuffle,
+    "multihead_attention": MultiheadAttention,
+    "matmul": MatMul,
+    "scaled_dot_product_attention": ScaledDotProductAttention,
     "add": Add,
     "multiply": Multiply,
     "cat": Cat,

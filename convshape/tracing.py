@@ -42,7 +42,7 @@ from convshape.containers import (
     equal_shapes,
 )
 from convshape.errors import ConvShapeError, ParameterError, check_int, type_name
-from convshape.layers import BatchNorm, Layer, _no_spatial, _Window, fmt_shape
+from convshape.layers import Layer, _no_spatial, _Window, fmt_shape
 from convshape.receptive import ReceptiveField, merge
 
 TYPE_CHECKING = False
@@ -222,8 +222,7 @@ class Row(tuple):  # type: ignore[type-arg]
         >>> trace(BatchNorm(), (64, 8, 8)).rows[0].buffers
         129
         """
-        channels = self.output_shape[0] if self.output_shape else None
-        return 2 * channels + 1 if isinstance(self.layer, BatchNorm) and channels is not None else 0
+        return self.layer._buffers(self.output_shape)
 
     def __repr__(self) -> str:
         return (
@@ -489,12 +488,13 @@ class _Tracer:
         found: list[ConvShapeError] = []
         shapes = [shape for shape, _ in inputs]
         fields, notes = merge([f for _, f in inputs])
+        params = macs = 0
         if code == _RESIDUAL:
             shape = equal_shapes(shapes[0], shapes[1], found)
         elif code == _CONCAT:
             shape = concatenate(shapes, 0, found)
         else:
-            shape = layer._merge(shapes, found)  # type: ignore[attr-defined]
+            shape, params, macs = layer._combine(shapes, found)  # type: ignore[attr-defined]
         if shape is not None:
             if len(shape) >= 2:
                 self.last_fields = fields
@@ -503,7 +503,7 @@ class _Tracer:
         if found:
             self.found(found, path, layer)
         self.rows.append(
-            _new(Row, (path, layer, value[0], shape, 0, 0, 0, fields, tuple(notes) if notes else ()))
+            _new(Row, (path, layer, value[0], shape, params, 0, macs, fields, tuple(notes) if notes else ()))
         )
         return shape, fields
 

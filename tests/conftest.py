@@ -98,7 +98,8 @@ def _build_tools() -> types.SimpleNamespace:
         if isinstance(layer, cs.Linear):
             return nn.LazyLinear(layer.out_features, bias=layer.bias), ndim
         if isinstance(layer, cs.Flatten):
-            return nn.Flatten(), 0
+            end = layer.end_dim if layer.end_dim < 0 else layer.end_dim + 1
+            return nn.Flatten(layer.start_dim + 1 if layer.start_dim >= 0 else layer.start_dim, end), 0
         if isinstance(layer, cs.BatchNorm):
             return getattr(nn, f"LazyBatchNorm{d}d")(affine=layer.affine), ndim
         if isinstance(layer, cs.Activation):
