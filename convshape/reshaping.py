@@ -598,7 +598,7 @@ class Crop(Layer):
         if ndim is None:
             return FAILED
         pairs = ((crop, crop),) * ndim if isinstance(crop, int) else crop
-        return _crop(shape, pairs, problems)  # type: ignore[arg-type] (normalised to pairs when built)
+        return _crop(shape, pairs, problems)  # type: ignore[arg-type]  # pairs since built
 
 
 @frozen
