@@ -140,7 +140,9 @@ class Learned(Layer):
     * ``op="add"``: input + tensor (a position embedding); ``op="multiply"``: input x tensor
       (ConvNeXt's layer scale, ``(C, 1, 1)``).
 
-    ``prod(shape)`` parameters, no MACs.
+    ``prod(shape)`` parameters unless *params* says otherwise (a tensor computed from other
+    parameters, e.g. a relative position bias gathered from a smaller table; 0 for a buffer).
+    No MACs.
 
     >>> from convshape import trace
     >>> trace(Learned((96, 1, 1), op="multiply"), (96, 56, 56)).total_params
@@ -154,6 +156,7 @@ class Learned(Layer):
     shape: tuple[int, ...]
     _: KW_ONLY
     op: str | None = None
+    params: int | None = None
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("shape",)
@@ -172,13 +175,20 @@ class Learned(Layer):
             raise TypeError(f"Learned: {err}") from None
         except ParameterError as err:
             raise err.located("Learned") from None
+        if self.params is not None:
+            try:
+                check_int("params", self.params, 0)
+            except TypeError as err:
+                raise TypeError(f"Learned: {err}") from None
+            except ParameterError as err:
+                raise err.located("Learned") from None
         if self.op not in _LEARNED_OPS:
             raise ParameterError(f"op must be None, 'add' or 'multiply', got {self.op!r}", where="Learned")
         _set(self, "shape", items)
         _check_name(self, self.name)
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
-        count = prod(self.shape)
+        count = prod(self.shape) if self.params is None else self.params
         if self.op is None:
             return self.shape, count, 0, 0, None
         from convshape.containers import broadcast_shapes

@@ -90,7 +90,9 @@ __all__ = [
     "Linear",
     "MaxPool",
     "Pad",
+    "Shared",
     "Subsample",
+    "Unused",
     "Upsample",
 ]
 
@@ -1226,6 +1228,101 @@ class Identity(_Passthrough):
 
     def __post_init__(self) -> None:
         _check_name(self, self.name)
+
+
+@frozen
+class Shared(Layer):
+    """Another call of a layer whose weights are counted elsewhere: the shapes and MACs of
+    *layer*, with *params* parameters on this row (0 for a module called again, as a detection
+    head applied to every pyramid level; the adapters set it from the parameters' identities).
+
+    >>> from convshape import Conv, trace
+    >>> report = trace([Conv(8, 3, padding=1), Shared(Conv(8, 3, padding=1), of="0")], (8, 16, 16))
+    >>> [row.params for row in report.rows], report.rows[1].macs
+    ([584, 0], 147456)
+    """
+
+    layer: Layer
+    _: KW_ONLY
+    params: int = 0
+    of: str | None = None
+    name: str | None = None
+
+    _positional: ClassVar[tuple[str, ...]] = ("layer",)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.layer, Layer) or self.layer._container:
+            raise TypeError(
+                f"Shared: layer must be a leaf layer spec, got {type_name(self.layer)} {self.layer!r}"
+            )
+        try:
+            check_int("params", self.params, 0)
+        except TypeError as err:
+            raise TypeError(f"Shared: {err}") from None
+        except ParameterError as err:
+            raise err.located("Shared") from None
+        if self.of is not None and not isinstance(self.of, str):
+            raise TypeError(f"Shared: of must be a str or None, got {type_name(self.of)} {self.of!r}")
+        _check_name(self, self.name)
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        out, _, kernels, macs, moved = self.layer._apply(shape, fields, problems)
+        return out, self.params, kernels if self.params else 0, macs, moved
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        out, _, kernels, macs, step = self.layer._effect(shape, problems)
+        return out, self.params, kernels if self.params else 0, macs, step
+
+    def _windows(self, shape: Shape | None) -> tuple[AxisWindow | None, ...]:
+        return self.layer._windows(shape)
+
+    def _notes(self, shape: Shape | None) -> tuple[str, ...]:
+        whose = f" (counted at {self.of})" if self.of else ""
+        return (f"weights shared with another call{whose}; this row counts {self.params:,} parameters",)
+
+    def describe(self) -> str:
+        return f"Shared({self.layer.describe()}" + (f", of={self.of!r})" if self.of else ")")
+
+
+@frozen
+class Unused(_Passthrough):
+    """Parameters of a model that its forward never uses (an auxiliary head, a layer left over),
+    kept in the report so the totals equal the model's; the shape passes through.
+
+    >>> from convshape import trace
+    >>> trace(Unused(1000, module="aux_logits"), (3, 8, 8)).total_params
+    1000
+    """
+
+    params: int
+    _: KW_ONLY
+    module: str | None = None
+    name: str | None = None
+
+    _positional: ClassVar[tuple[str, ...]] = ("params",)
+
+    def __post_init__(self) -> None:
+        try:
+            check_int("params", self.params, 0)
+        except TypeError as err:
+            raise TypeError(f"Unused: {err}") from None
+        except ParameterError as err:
+            raise err.located("Unused") from None
+        if self.module is not None and not isinstance(self.module, str):
+            raise TypeError(
+                f"Unused: module must be a str or None, got {type_name(self.module)} {self.module!r}"
+            )
+        _check_name(self, self.name)
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        return shape, self.params, 0, 0, KEEP
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        return shape, self.params, 0, 0, fields
+
+    def _notes(self, shape: Shape | None) -> tuple[str, ...]:
+        where = f" of {self.module}" if self.module else ""
+        return (f"{self.params:,} parameters{where} that the forward never uses",)
 
 
 @frozen

@@ -61,7 +61,9 @@ from convshape.layers import (
     Linear,
     MaxPool,
     Pad,
+    Shared,
     Subsample,
+    Unused,
     Upsample,
 )
 from convshape.normalization import GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm
@@ -103,6 +105,8 @@ LEAF_TYPES: dict[str, type[Layer]] = {
     "pad": Pad,
     "subsample": Subsample,
     "euclidean_rbf": EuclideanRBF,
+    "shared": Shared,
+    "unused": Unused,
     "layer_norm": LayerNorm,
     "group_norm": GroupNorm,
     "instance_norm": InstanceNorm,
@@ -189,6 +193,8 @@ def _layer_dict(root: Layer) -> dict[str, Any]:
                 value = getattr(layer, f.name)
                 if isinstance(value, RandomTable):  # a random connection table: its rule, not its draw
                     out[f.name] = {"fan_in": value.fan_in, "seed": value.seed}
+                elif isinstance(value, Layer):  # Shared's layer: one leaf, one level
+                    out[f.name] = _layer_dict(value)
                 elif f.default is MISSING or value != f.default:
                     out[f.name] = _plain(value)
         if layer.name is not None:
@@ -291,6 +297,8 @@ class _Parser:
                 )
             if key == "connections" and isinstance(item, dict):
                 kwargs[key] = _random_table(item, f"{where}.{key}")
+            elif cls is Shared and key == "layer":
+                kwargs[key] = self.layer(item, f"{where}.{key}", depth + 1)
             else:
                 kwargs[key] = _frozen(item, f"{where}.{key}")
         required = [f.name for f in fields(cls) if f.init and f.default is MISSING]  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ in a table raises :class:`~convshape.UnsupportedLayerError` naming it and listin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from convshape.layers import Layer
@@ -14,7 +15,7 @@ from convshape.layers import Layer
 __all__ = ["from_keras", "from_onnx", "from_torch"]
 
 
-def from_torch(module: Any) -> Layer:
+def from_torch(module: Any, input_shape: Sequence[int] | None = None) -> Layer:
     """A convshape spec for a PyTorch ``nn.Module``.
 
     Plain ``nn.Sequential`` containers are read from their children; a module whose
@@ -32,6 +33,10 @@ def from_torch(module: Any) -> Layer:
     >>> trace(spec, (1, 83, 83)).output_shape           # doctest: +SKIP
     (64, 14, 14)
     """
+    if input_shape is not None:
+        from convshape.adapters._export import convert_exported
+
+        return convert_exported(module, input_shape)
     from convshape.adapters._torch import convert
 
     return convert(module)
