@@ -147,8 +147,11 @@ def describe_int(value: int) -> str:
     return f"a {'negative ' if value < 0 else ''}{digits:,}-digit integer"
 
 
-def show(value: object) -> str:
+def show(value: object, depth: int = 2) -> str:
     """``repr(value)`` for a message, with huge integers described by their length (never printed).
+
+    Short lists and tuples are shown entry by entry, *depth* levels down; a long or deep value
+    is cut to 200 characters, and one that cannot be printed at all is named by its type.
 
     >>> show(12), show("same"), show(10**40)
     ('12', "'same'", 'a 41-digit integer')
@@ -157,16 +160,16 @@ def show(value: object) -> str:
     """
     if isinstance(value, int) and not isinstance(value, bool):
         if -_SHOWN_EXACTLY < value < _SHOWN_EXACTLY:
-            return repr(value)
+            return repr(int(value))
         return describe_int(value)
-    if type(value) in (tuple, list) and len(value) <= 16:  # type: ignore[arg-type]
-        items = [show(v) for v in value]  # type: ignore[attr-defined]
-        if type(value) is list:
+    if isinstance(value, (tuple, list)) and type(value) in (tuple, list) and depth > 0 and len(value) <= 16:
+        items = [show(v, depth - 1) for v in value]
+        if isinstance(value, list):
             return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     try:
         text = repr(value)
-    except Exception:  # a hostile __repr__, or a huge int inside a container
+    except Exception:  # a hostile __repr__, a huge int inside a container, or nesting too deep
         return f"a {type_name(value)}"
     return text if len(text) <= 200 else text[:200] + "..."
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from convshape.arithmetic import AxisWindow, count_uncovered, resolve_axis
-from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, describe_int, show
+from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, describe_int, show, type_name
 from convshape.layers import Layer
 from convshape.tracing import trace
 from convshape.translate import input_shape_arg
@@ -86,6 +86,10 @@ def _check_problem(
 #: bounds are refused before any work starts, naming the bounds to narrow
 MAX_SEARCH = 1_000_000
 
+#: the most padding totals one :func:`solve` call tries, over every combination (each trial
+#: resolves one window); checked with :data:`MAX_SEARCH` before any work starts
+MAX_TRIALS = 200_000
+
 
 def _stride_cap(in_size: int, out_size: int, extent: int, transpose: bool) -> int:
     """The largest stride that can matter, whatever the padding (each side below the extent).
@@ -124,7 +128,8 @@ def solve(
 
     Strides that cannot reach *out_size* are skipped without being tried, so a huge
     ``max_stride`` costs nothing; more than :data:`MAX_SEARCH` (kernel, stride, dilation)
-    combinations left to try is refused up front.  An empty list means nothing within the
+    combinations, or more than :data:`MAX_TRIALS` padding totals over all of them, left to try
+    is refused up front.  An empty list means nothing within the
     bounds works: :func:`unsolved_reason` says which bound hides a solution.
 
     Raises:
@@ -157,6 +162,20 @@ def solve(
             f"the bounds leave {_many(n_k)} kernels x {_many(n_s)} strides x {_many(n_d)} "
             f"dilations = {_many(combinations)} combinations to try, above the limit of {MAX_SEARCH:,} "
             "(convshape.inverse.MAX_SEARCH); lower max_kernel, max_stride or max_dilation, or fix a value"
+        )
+    if padding is not None:
+        per_combination = 1
+    elif transpose:
+        per_combination = max(s_high, d_high)
+    else:
+        per_combination = min(s_high, 2 * widest - 1)
+    trials = combinations * per_combination
+    if trials > MAX_TRIALS:
+        raise ParameterError(
+            f"the bounds leave {_many(combinations)} (kernel, stride, dilation) combinations with up to "
+            f"{_many(per_combination)} padding totals each = {_many(trials)} trials, above the limit of "
+            f"{MAX_TRIALS:,} (convshape.inverse.MAX_TRIALS); lower max_kernel, max_stride or "
+            "max_dilation, fix a value, or fix the padding"
         )
     found: list[Solution] = []
     for d in range(d_low, d_high + 1):
@@ -374,6 +393,37 @@ def _tiles(report_rows: Sequence[object]) -> bool:
     return True
 
 
+#: how deeply lists of layers may nest in the network given to :func:`input_sizes`
+MAX_NESTING = 100
+
+
+def network_arg(network: object) -> None:
+    """Check a network: a layer, or lists of them nested at most :data:`MAX_NESTING` deep.
+
+    Every item is looked at once, without recursion; a bad one is named by its place.
+
+    >>> network_arg([3])
+    Traceback (most recent call last):
+    ...
+    TypeError: network[0] must be a layer spec or a list of them, got int 3
+    """
+    stack: list[tuple[object, str, int]] = [(network, "network", 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, Layer):
+            continue
+        if not isinstance(item, (list, tuple)):
+            raise TypeError(
+                f"{where} must be a layer spec or a list of them, got {type_name(item)} {show(item)}"
+            )
+        if depth >= MAX_NESTING:
+            raise ParameterError(
+                f"network nests lists of layers more than {MAX_NESTING} deep "
+                "(convshape.inverse.MAX_NESTING); use a flatter list"
+            )
+        stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in reversed(list(enumerate(item))))
+
+
 #: the default most sizes :func:`input_sizes` traces (each trace takes well under a millisecond)
 MAX_TRACES = 4096
 
@@ -403,13 +453,16 @@ def input_sizes(
     Both bounds are checked before any trace.
 
     Raises:
-        TypeError: *input_shape* is not a sequence of ints, or a bound is not an int.
-        ParameterError: *axis* does not exist, or a bound is below 1.
+        TypeError: *network* is not a layer or lists of them, *input_shape* is not a sequence
+            of ints, or a bound is not an int.
+        ParameterError: *axis* does not exist, a bound is below 1, or *network* nests lists
+            more than :data:`MAX_NESTING` deep.
 
     >>> from convshape import zoo
     >>> print(input_sizes(zoo.unet(), (3, 256, 256), limit=128))
     spatial axis 0: smallest accepted size 16; every layer tiles exactly at 16 + 16k
     """
+    network_arg(network)
     shape = list(input_shape_arg(input_shape))
     limit = as_index("limit", limit, 1)
     max_traces = as_index("max_traces", max_traces, 1)
