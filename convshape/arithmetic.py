@@ -37,7 +37,10 @@ from convshape._frozen import record
 from convshape.errors import (
     ParameterError,
     ShapeError,
+    as_flag,
+    as_index,
     check_int,
+    show,
     type_name,
 )
 
@@ -52,6 +55,10 @@ __all__ = [
     "same_padding",
     "uncovered_inputs",
 ]
+
+#: the most spatial axes (or per-axis entries) a public function accepts; longer sequences are
+#: refused before any of their entries is looked at
+MAX_AXES = 1024
 
 # typing costs milliseconds to import: the aliases and named-tuple types exist for type checkers,
 # the runtime classes are plain named tuples with the same fields.
@@ -129,7 +136,7 @@ def _padding_mode(padding: str, kind: Kind) -> str:
     if mode not in PADDING_MODES:
         allowed = ", ".join(repr(m) for m in PADDING_MODES if kind == "conv" or m != "causal")
         raise ParameterError(
-            f"padding must be an int, a (before, after) pair or one of {allowed}; got {padding!r}"
+            f"padding must be an int, a (before, after) pair or one of {allowed}; got {show(padding)}"
         )
     if mode == "causal" and kind != "conv":
         what = "a pooling layer" if kind == "pool" else "a transposed convolution"
@@ -147,11 +154,11 @@ def _padding_pair(padding: object, name: str = "padding") -> tuple[int, int]:
     if isinstance(padding, Sequence) and not isinstance(padding, (str, bytes)):
         if len(padding) != 2:
             raise ParameterError(
-                f"{name} must be an int or a (before, after) pair, got {len(padding)} values {tuple(padding)!r}"
+                f"{name} must be an int or a (before, after) pair, got {len(padding)} values {show(tuple(padding))}"
             )
         return check_int(f"{name}[0]", padding[0], 0), check_int(f"{name}[1]", padding[1], 0)
     raise TypeError(
-        f"{name} must be an int, a (before, after) pair or a padding mode string, got {type_name(padding)} {padding!r}"
+        f"{name} must be an int, a (before, after) pair or a padding mode string, got {type_name(padding)} {show(padding)}"
     )
 
 
@@ -186,12 +193,11 @@ def same_padding(
     >>> same_padding(5, 4, stride=2, lower=True)
     (2, 1)
     """
-    size = check_int("size", size, 1)
-    kernel = check_int("kernel_size", kernel_size, 1)
-    stride = check_int("stride", stride, 1)
-    dilation = check_int("dilation", dilation, 1)
-    if not isinstance(lower, bool):
-        raise TypeError(f"lower must be a bool, got {type_name(lower)} {lower!r}")
+    size = as_index("size", size, 1)
+    kernel = as_index("kernel_size", kernel_size, 1)
+    stride = as_index("stride", stride, 1)
+    dilation = as_index("dilation", dilation, 1)
+    lower = as_flag("lower", lower)
     total = _same_total(size, dilation * (kernel - 1) + 1, stride)
     small, big = total // 2, total - total // 2
     return (big, small) if lower else (small, big)
@@ -223,7 +229,7 @@ def axis_params(
     dilation_ = check_int("dilation", dilation, 1)
     out_pad = check_int("output_padding", output_padding, 0)
     if not isinstance(ceil_mode, bool):
-        raise TypeError(f"ceil_mode must be a bool, got {type_name(ceil_mode)} {ceil_mode!r}")
+        raise TypeError(f"ceil_mode must be a bool, got {type_name(ceil_mode)} {show(ceil_mode)}")
     pad: tuple[int, int] | str = (
         _padding_mode(padding, kind) if isinstance(padding, str) else _padding_pair(padding)
     )
@@ -232,24 +238,24 @@ def axis_params(
         worst = max(pad)
         if worst > limit:
             raise ParameterError(
-                f"padding {worst} exceeds half the window ({kernel} // 2 = {limit}): pooling "
-                f"padding must be at most kernel_size // 2 (PyTorch's rule); use padding <= {limit}"
+                f"padding {show(worst)} exceeds half the window ({show(kernel)} // 2 = {show(limit)}): pooling "
+                f"padding must be at most kernel_size // 2 (PyTorch's rule); use padding <= {show(limit)}"
             )
     if kind == "transpose":
         if pad in ("same", "same_lower"):
             if out_pad:
                 raise ParameterError(
-                    f"output_padding {out_pad} cannot be combined with padding {pad!r}, "
+                    f"output_padding {show(out_pad)} cannot be combined with padding {pad!r}, "
                     "which fixes the output at size * stride; use explicit padding"
                 )
         elif not (out_pad < stride_ or out_pad < dilation_):
             raise ParameterError(
                 f"output_padding must be smaller than either stride or dilation (PyTorch's rule), "
-                f"got output_padding {out_pad} with stride {stride_} and dilation {dilation_}; "
-                f"use output_padding <= {max(stride_, dilation_) - 1}"
+                f"got output_padding {show(out_pad)} with stride {show(stride_)} and dilation {show(dilation_)}; "
+                f"use output_padding <= {show(max(stride_, dilation_) - 1)}"
             )
     elif out_pad:
-        raise ParameterError(f"output_padding applies to transposed convolutions only, got {out_pad}")
+        raise ParameterError(f"output_padding applies to transposed convolutions only, got {show(out_pad)}")
     return AxisParams(kind, kernel, stride_, dilation_, pad, out_pad, ceil_mode)
 
 
@@ -284,8 +290,8 @@ def apply_axis(params: AxisParams, size: int) -> AxisWindow:
         if out < 1:
             most = (size - 1) * stride + extent + op - 1
             raise ShapeError(
-                f"the output size ({size} - 1) x {stride} - {before} - {after} + {extent} + {op} "
-                f"= {out} is below 1; use at most {most} padding in total",
+                f"the output size ({show(size)} - 1) x {show(stride)} - {show(before)} - {show(after)} "
+                f"+ {show(extent)} + {show(op)} = {show(out)} is below 1; use at most {show(most)} padding in total",
                 where="padding",
             )
         return AxisWindow(kind, size, kernel, stride, dilation, before, after, out, op, False, mode)
@@ -300,14 +306,11 @@ def apply_axis(params: AxisParams, size: int) -> AxisWindow:
     else:
         out = (padded - extent) // stride + 1
     if out < 1:
-        rounding = (
-            f"ceil(({size} + {before} + {after} - {extent}) / {stride})"
-            if params.ceil_mode
-            else f"({size} + {before} + {after} - {extent}) // {stride}"
-        )
+        terms = f"{show(size)} + {show(before)} + {show(after)} - {show(extent)}"
+        rounding = f"ceil(({terms}) / {show(stride)})" if params.ceil_mode else f"({terms}) // {show(stride)}"
         raise ShapeError(
-            f"the output size {rounding} + 1 = {out} is below 1; use a smaller window, "
-            f"or an input of at least {extent - before - after}",
+            f"the output size {rounding} + 1 = {show(out)} is below 1; use a smaller window, "
+            f"or an input of at least {show(extent - before - after)}",
             where="kernel_size",
         )
     return AxisWindow(kind, size, kernel, stride, dilation, before, after, out, 0, params.ceil_mode, mode)
@@ -334,11 +337,12 @@ def _too_big(size: int, kernel: int, dilation: int, before: int, after: int, mod
     padded = size + before + after
     need = -(-(extent - size) // 2)
     largest = (padded - 1) // dilation + 1
-    fix = "padding='same'" if mode is not None else f"padding >= {need} on each side"
+    fix = "padding='same'" if mode is not None else f"padding >= {show(need)} on each side"
     return (
-        f"the kernel extent {extent} (dilation {dilation} x ({kernel} - 1) + 1) "
-        f"exceeds the padded input {padded} ({size} + {before} + {after}); "
-        f"use {fix}, or a kernel of at most {largest}" + (f" at dilation {dilation}" if dilation > 1 else "")
+        f"the kernel extent {show(extent)} (dilation {show(dilation)} x ({show(kernel)} - 1) + 1) "
+        f"exceeds the padded input {show(padded)} ({show(size)} + {show(before)} + {show(after)}); "
+        f"use {fix}, or a kernel of at most {show(largest)}"
+        + (f" at dilation {show(dilation)}" if dilation > 1 else "")
     )
 
 
@@ -374,7 +378,10 @@ def conv_output_size(
     >>> conv_output_size(7, 3, stride=2, padding="causal")
     4
     """
-    return resolve_axis("conv", size, kernel_size, stride, padding, dilation).output
+    n, k, s, p, d = _plain_args(
+        size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
+    )
+    return resolve_axis("conv", n, k, s, p, d).output
 
 
 def conv_transpose_output_size(
@@ -400,7 +407,15 @@ def conv_transpose_output_size(
     >>> conv_transpose_output_size(5, 1, stride=3, padding="same")
     15
     """
-    return resolve_axis("transpose", size, kernel_size, stride, padding, dilation, output_padding).output
+    n, k, s, p, d, op = _plain_args(
+        size=size,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        output_padding=output_padding,
+    )
+    return resolve_axis("transpose", n, k, s, p, d, op).output
 
 
 def pool_output_size(
@@ -425,9 +440,13 @@ def pool_output_size(
     >>> pool_output_size(8, 3, stride=3, padding=1, ceil_mode=True)
     3
     """
+    flag = as_flag("ceil_mode", ceil_mode)
     if stride is None:
         stride = kernel_size
-    return resolve_axis("pool", size, kernel_size, stride, padding, dilation, 0, ceil_mode).output
+    n, k, s, p, d = _plain_args(
+        size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
+    )
+    return resolve_axis("pool", n, k, s, p, d, 0, flag).output
 
 
 def uncovered_inputs(
@@ -450,13 +469,21 @@ def uncovered_inputs(
     >>> uncovered_inputs(227, 11, stride=4)
     0
     """
+    flag = as_flag("ceil_mode", ceil_mode)
     if stride is None:
         stride = kernel_size
-    kind: Kind = "pool" if ceil_mode else "conv"
-    count = count_uncovered(resolve_axis(kind, size, kernel_size, stride, padding, dilation, 0, ceil_mode))
+    n, k, s, p, d = _plain_args(
+        size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
+    )
+    kind: Kind = "pool" if flag else "conv"
+    window = resolve_axis(kind, n, k, s, p, d, 0, flag)
+    count = count_uncovered(window)
     if count is None:
         raise ParameterError(
-            f"too many dilated taps to count exactly (kernel_size {kernel_size}, stride {stride}, dilation {dilation})"
+            f"too many dilated taps to count exactly (kernel_size {show(window.kernel)}, stride "
+            f"{show(window.stride)}, dilation {show(window.dilation)}: more than {MAX_RESIDUES:,} tap "
+            "residues, convshape.arithmetic.MAX_RESIDUES)",
+            where="dilation",
         )
     return count
 
@@ -516,6 +543,46 @@ def _covered_by_intervals(size: int, k: int, s: int, pl: int, o: int) -> int:
     return total
 
 
+def _plain(name: str, value: object, depth: int = 2) -> object:
+    """*value* with integer scalars (``numpy.int64``) made ints and lists made tuples, *depth* levels down.
+
+    Anything else is returned as it is, for the checks that follow to refuse by name.
+
+    Raises:
+        ParameterError: A sequence longer than :data:`MAX_AXES` (its entries are never read).
+    """
+    if type(value) is int or isinstance(value, (str, bytes, bool, float)) or value is None:
+        return value
+    if hasattr(type(value), "__index__") and not isinstance(value, Sequence):
+        try:
+            return as_index(name, value)
+        except TypeError:
+            return value  # a bool-like or an array: refused by name later
+    if isinstance(value, Sequence) and depth > 0:
+        try:
+            n = len(value)
+        except (OverflowError, TypeError, ValueError):
+            n = MAX_AXES + 1
+        if n > MAX_AXES:
+            raise ParameterError(
+                f"{name} has more than {MAX_AXES:,} entries (convshape.arithmetic.MAX_AXES); "
+                "give one entry per spatial axis"
+            )
+        try:
+            items = [value[i] for i in range(n)]
+        except Exception:  # a sequence whose entries cannot be read
+            raise TypeError(
+                f"{name} must be a sequence whose entries can be read, got {type_name(value)}"
+            ) from None
+        return tuple(_plain(f"{name}[{i}]", v, depth - 1) for i, v in enumerate(items))
+    return value
+
+
+def _plain_args(**values: object) -> tuple[object, ...]:
+    """:func:`_plain` on each named argument, in order."""
+    return tuple(_plain(name, value) for name, value in values.items())
+
+
 # ---------------------------------------------------------------------------
 # All axes at once.
 
@@ -527,12 +594,12 @@ def broadcast(name: str, value: object, ndim: int) -> tuple[object, ...]:
     if isinstance(value, Sequence) and not isinstance(value, bytes):
         if len(value) != ndim:
             raise ParameterError(
-                f"{name} has {len(value)} entries {tuple(value)!r} for {ndim} spatial "
+                f"{name} has {len(value)} entries {show(tuple(value))} for {ndim} spatial "
                 f"ax{'is' if ndim == 1 else 'es'}; give one int, or one entry per axis"
             )
         return tuple(value)
     raise TypeError(
-        f"{name} must be an int or a sequence with one entry per axis, got {type_name(value)} {value!r}"
+        f"{name} must be an int or a sequence with one entry per axis, got {type_name(value)} {show(value)}"
     )
 
 
@@ -540,11 +607,13 @@ def spatial_shape_arg(spatial_shape: object) -> tuple[int, ...]:
     """Validate a spatial shape: a non-empty sequence of ints >= 1."""
     if isinstance(spatial_shape, (str, bytes)) or not isinstance(spatial_shape, Sequence):
         raise TypeError(
-            f"spatial_shape must be a sequence of ints, got {type_name(spatial_shape)} {spatial_shape!r}"
+            f"spatial_shape must be a sequence of ints, got {type_name(spatial_shape)} {show(spatial_shape)}"
         )
-    if not spatial_shape:
+    shape = _plain("spatial_shape", spatial_shape, 1)
+    assert isinstance(shape, tuple)
+    if not shape:
         raise ParameterError("spatial_shape must have at least one axis, got ()")
-    return tuple(check_int(f"spatial_shape[{i}]", v, 1) for i, v in enumerate(spatial_shape))
+    return tuple(check_int(f"spatial_shape[{i}]", v, 1) for i, v in enumerate(shape))
 
 
 def ndim_hint(**values: object) -> int | None:
@@ -640,9 +709,9 @@ def conv_output_shape(
     >>> conv_output_shape((5, 5), 3, padding=[(0, 2), (1, 3)])
     (5, 7)
     """
-    return _shape(
-        resolve_axes("conv", spatial_shape_arg(spatial_shape), kernel_size, stride, padding, dilation)
-    )
+    shape = spatial_shape_arg(spatial_shape)
+    k, s, p, d = _plain_args(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+    return _shape(resolve_axes("conv", shape, k, s, p, d))
 
 
 def conv_transpose_output_shape(
@@ -658,17 +727,15 @@ def conv_transpose_output_shape(
     >>> conv_transpose_output_shape((4, 5, 6), (3, 2, 1), stride=(2, 1, 3), padding=(1, 0, 0), output_padding=(1, 0, 2))
     (8, 6, 18)
     """
-    return _shape(
-        resolve_axes(
-            "transpose",
-            spatial_shape_arg(spatial_shape),
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            output_padding,
-        )
+    shape = spatial_shape_arg(spatial_shape)
+    k, s, p, d, op = _plain_args(
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        output_padding=output_padding,
     )
+    return _shape(resolve_axes("transpose", shape, k, s, p, d, op))
 
 
 def pool_output_shape(
@@ -684,15 +751,12 @@ def pool_output_shape(
     >>> pool_output_shape((112, 112), 3, stride=2, padding=1)
     (56, 56)
     """
-    return _shape(
-        resolve_axes(
-            "pool",
-            spatial_shape_arg(spatial_shape),
-            kernel_size,
-            kernel_size if stride is None else stride,
-            padding,
-            dilation,
-            0,
-            ceil_mode,
-        )
+    flag = as_flag("ceil_mode", ceil_mode)
+    shape = spatial_shape_arg(spatial_shape)
+    k, s, p, d = _plain_args(
+        kernel_size=kernel_size,
+        stride=kernel_size if stride is None else stride,
+        padding=padding,
+        dilation=dilation,
     )
+    return _shape(resolve_axes("pool", shape, k, s, p, d, 0, flag))

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from math import prod
 
-from convshape.errors import ParameterError, check_int, check_int_tuple
+from convshape.arithmetic import MAX_AXES, _plain
+from convshape.errors import ParameterError, as_flag, as_index, check_int, show, type_name
 
 __all__ = [
     "conv_macs",
@@ -35,20 +36,33 @@ __all__ = [
     "weight_shape",
 ]
 
+#: the most bits a count may need: the factors' bit lengths are added up before multiplying
+#: (a product is at most that long), and a larger total is refused, as no real network needs
+#: a count of over 30,000 digits
+MAX_COUNT_BITS = 100_000
+
 
 def check_groups(in_channels: object, out_channels: object, groups: object) -> tuple[int, int, int]:
     """Validate channel counts and groups; both channel counts must divide by groups."""
-    cin = check_int("in_channels", in_channels, 1)
-    cout = check_int("out_channels", out_channels, 1)
-    g = check_int("groups", groups, 1)
+    cin = as_index("in_channels", in_channels, 1)
+    cout = as_index("out_channels", out_channels, 1)
+    g = as_index("groups", groups, 1)
     for name, value in (("in_channels", cin), ("out_channels", cout)):
         if value % g:
             raise ParameterError(
-                f"{name} {value} is not divisible by groups {g} ({value} / {g} = {value / g:g}); "
-                f"use a groups value that divides both {cin} and {cout}"
+                f"{name} {show(value)} is not divisible by groups {show(g)} "
+                f"({show(value)} / {show(g)} = {_ratio(value, g)}); "
+                f"use a groups value that divides both {show(cin)} and {show(cout)}"
                 + (f", such as {_common_divisors(cin, cout)}" if g > 1 else "")
             )
     return cin, cout, g
+
+
+def _ratio(a: int, b: int) -> str:
+    """``a / b`` for a message, without converting a huge int to a float."""
+    if a.bit_length() > 1000 or b.bit_length() > 1000:
+        return "not a whole number"
+    return f"{a / b:g}"
 
 
 def _common_divisors(a: int, b: int) -> str:
@@ -59,10 +73,42 @@ def _common_divisors(a: int, b: int) -> str:
     return ", ".join(str(d) for d in divs[-4:])
 
 
-def _kernel_tuple(kernel_size: int | Sequence[int], ndim: int) -> tuple[int, ...]:
-    ks = check_int_tuple("kernel_size", kernel_size, 1)
-    nd = check_int("ndim", ndim, 1)
-    return ks * nd if isinstance(kernel_size, int) else ks
+def _int_tuple(name: str, value: object) -> tuple[int, ...]:
+    """An int (as a 1-tuple) or a non-empty sequence of at most MAX_AXES ints >= 1, numpy ints included."""
+    if isinstance(value, (str, bytes)) or not (
+        isinstance(value, Sequence) or hasattr(type(value), "__index__")
+    ):
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {show(value)}")
+    plain = _plain(name, value, 1)
+    if not isinstance(plain, tuple):
+        return (as_index(name, plain, 1),)
+    if not plain:
+        raise ParameterError(f"{name} must not be empty")
+    return tuple(check_int(f"{name}[{i}]", v, 1) for i, v in enumerate(plain))
+
+
+def _kernel_tuple(kernel_size: object, ndim: object) -> tuple[int, ...]:
+    """The kernel size on each of *ndim* axes; *ndim* is checked before an int kernel is repeated."""
+    ks = _int_tuple("kernel_size", kernel_size)
+    nd = as_index("ndim", ndim, 1)
+    if nd > MAX_AXES:
+        raise ParameterError(
+            f"ndim must be at most {MAX_AXES:,} (convshape.arithmetic.MAX_AXES), got {show(nd)}"
+        )
+    if isinstance(kernel_size, Sequence):
+        return ks
+    return ks * nd
+
+
+def _product(names: str, *factors: int) -> int:
+    """The product of *factors*, refused before multiplying when it could need over MAX_COUNT_BITS bits."""
+    bits = sum(f.bit_length() for f in factors)
+    if bits > MAX_COUNT_BITS:
+        raise ParameterError(
+            f"the product of {names} would need up to {bits:,} bits, above the limit of "
+            f"{MAX_COUNT_BITS:,} (convshape.counting.MAX_COUNT_BITS); no real layer is that large"
+        )
+    return prod(factors)
 
 
 def kernel_count(in_channels: int, out_channels: int, groups: int = 1) -> int:
@@ -100,10 +146,9 @@ def weight_shape(
     (16, 4, 4, 4)
     """
     cin, cout, g = check_groups(in_channels, out_channels, groups)
+    flag = as_flag("transposed", transposed)
     ks = _kernel_tuple(kernel_size, ndim)
-    if not isinstance(transposed, bool):
-        raise TypeError(f"transposed must be a bool, got {type(transposed).__name__} {transposed!r}")
-    return (cin, cout // g, *ks) if transposed else (cout, cin // g, *ks)
+    return (cin, cout // g, *ks) if flag else (cout, cin // g, *ks)
 
 
 def conv_params(
@@ -125,10 +170,11 @@ def conv_params(
     331776
     """
     cin, cout, g = check_groups(in_channels, out_channels, groups)
+    flag = as_flag("bias", bias)
     ks = _kernel_tuple(kernel_size, ndim)
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias must be a bool, got {type(bias).__name__} {bias!r}")
-    return cout * (cin // g) * prod(ks) + (cout if bias else 0)
+    return _product("out_channels, in_channels / groups and kernel_size", cout, cin // g, *ks) + (
+        cout if flag else 0
+    )
 
 
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
@@ -137,15 +183,14 @@ def linear_params(in_features: int, out_features: int, bias: bool = True) -> int
     >>> linear_params(100, 10)
     1010
     """
-    fin = check_int("in_features", in_features, 1)
-    fout = check_int("out_features", out_features, 1)
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias must be a bool, got {type(bias).__name__} {bias!r}")
-    return fin * fout + (fout if bias else 0)
+    fin = as_index("in_features", in_features, 1)
+    fout = as_index("out_features", out_features, 1)
+    flag = as_flag("bias", bias)
+    return _product("in_features and out_features", fin, fout) + (fout if flag else 0)
 
 
-def _spatial(name: str, shape: Sequence[int]) -> tuple[int, ...]:
-    return check_int_tuple(name, shape, 1)
+def _spatial(name: str, shape: object) -> tuple[int, ...]:
+    return _int_tuple(name, shape)
 
 
 def conv_macs(
@@ -167,7 +212,9 @@ def conv_macs(
     cin, cout, g = check_groups(in_channels, out_channels, groups)
     ks = _kernel_tuple(kernel_size, len(out))
     _same_rank(ks, out, "output_spatial")
-    return cout * prod(out) * (cin // g) * prod(ks)
+    return _product(
+        "out_channels, output_spatial, in_channels / groups and kernel_size", cout, *out, cin // g, *ks
+    )
 
 
 def conv_transpose_macs(
@@ -190,7 +237,9 @@ def conv_transpose_macs(
     cin, cout, g = check_groups(in_channels, out_channels, groups)
     ks = _kernel_tuple(kernel_size, len(inp))
     _same_rank(ks, inp, "input_spatial")
-    return cin * prod(inp) * (cout // g) * prod(ks)
+    return _product(
+        "in_channels, input_spatial, out_channels / groups and kernel_size", cin, *inp, cout // g, *ks
+    )
 
 
 def linear_macs(in_features: int, out_features: int, rows: int = 1) -> int:
@@ -199,15 +248,15 @@ def linear_macs(in_features: int, out_features: int, rows: int = 1) -> int:
     >>> linear_macs(9216, 4096)
     37748736
     """
-    fin = check_int("in_features", in_features, 1)
-    fout = check_int("out_features", out_features, 1)
-    n = check_int("rows", rows, 1)
-    return fin * fout * n
+    fin = as_index("in_features", in_features, 1)
+    fout = as_index("out_features", out_features, 1)
+    n = as_index("rows", rows, 1)
+    return _product("in_features, out_features and rows", fin, fout, n)
 
 
 def _same_rank(kernel: tuple[int, ...], spatial: tuple[int, ...], name: str) -> None:
     if len(kernel) != len(spatial):
         raise ParameterError(
-            f"kernel_size has {len(kernel)} entries {kernel!r} but {name} has {len(spatial)} {spatial!r}; "
+            f"kernel_size has {len(kernel)} entries {show(kernel)} but {name} has {len(spatial)} {show(spatial)}; "
             "give one kernel size per axis"
         )

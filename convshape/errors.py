@@ -16,6 +16,7 @@ kernel_size: the kernel extent 5 (dilation 1 x (5 - 1) + 1) exceeds the padded i
 from __future__ import annotations
 
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
+from operator import index as _index
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -126,6 +127,101 @@ def type_name(value: object) -> str:
     return type(value).__name__
 
 
+#: integers whose magnitude reaches this are shown by their length in messages
+_SHOWN_EXACTLY = 10**30
+
+
+def describe_int(value: int) -> str:
+    """A huge integer described by its length, never converted to text (Python refuses past 4,300 digits).
+
+    >>> describe_int(-(10**5000))
+    'a negative 5,001-digit integer'
+    """
+    magnitude = -value if value < 0 else value
+    bits = magnitude.bit_length()
+    digits = max(1, int(bits * 0.30102999566398120))  # never more than the true count
+    if bits <= 1_000_000 and magnitude >= 10**digits:  # the estimate can be one short
+        digits += 1
+    if bits > 1_000_000:  # 10**digits itself would take a while: an estimate is enough
+        return f"a {'negative ' if value < 0 else ''}{digits:,}-digit integer (or so)"
+    return f"a {'negative ' if value < 0 else ''}{digits:,}-digit integer"
+
+
+def show(value: object, depth: int = 2) -> str:
+    """``repr(value)`` for a message, with huge integers described by their length (never printed).
+
+    Short lists and tuples are shown entry by entry, *depth* levels down; a long or deep value
+    is cut to 200 characters, and one that cannot be printed at all is named by its type.
+
+    >>> show(12), show("same"), show(10**40)
+    ('12', "'same'", 'a 41-digit integer')
+    >>> show((3, -(10**50)))
+    '(3, a negative 51-digit integer)'
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -_SHOWN_EXACTLY < value < _SHOWN_EXACTLY:
+            return repr(int(value))
+        return describe_int(value)
+    if isinstance(value, (tuple, list)) and type(value) in (tuple, list) and depth > 0 and len(value) <= 16:
+        items = [show(v, depth - 1) for v in value]
+        if isinstance(value, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__, a huge int inside a container, or nesting too deep
+        return f"a {type_name(value)}"
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def _is_numpy_bool(value: object) -> bool:
+    cls = type(value)
+    return cls.__module__ == "numpy" and cls.__name__ in ("bool", "bool_")
+
+
+def as_index(name: str, value: object, minimum: int | None = None) -> int:
+    """Return *value* as a plain int: an int, or any integer scalar (``numpy.int64(3)``) by ``operator.index``.
+
+    Bools (Python's and NumPy's), floats, strings and arrays with more than one element are refused.
+
+    Raises:
+        TypeError: *value* is not an integer, naming *name*.
+        ParameterError: *value* is below *minimum*, naming *name*.
+
+    >>> as_index("stride", 2, 1)
+    2
+    >>> as_index("stride", True)
+    Traceback (most recent call last):
+    ...
+    TypeError: stride must be an int, got bool True
+    """
+    if type(value) is int:
+        number = value
+    elif isinstance(value, bool) or _is_numpy_bool(value) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{name} must be an int, got {type_name(value)} {show(value)}")
+    else:
+        try:
+            number = int(_index(value))  # type: ignore[arg-type]
+        except Exception:  # numpy: "only integer scalar arrays can be converted to a scalar index"
+            raise TypeError(f"{name} must be an int, got {type_name(value)} {show(value)}") from None
+    if minimum is not None and number < minimum:
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {show(number)}")
+    return number
+
+
+def as_flag(name: str, value: object) -> bool:
+    """Return *value* if it is a bool (or a NumPy bool, as a bool); anything else is a TypeError.
+
+    >>> as_flag("ceil_mode", False)
+    False
+    """
+    if isinstance(value, bool):
+        return value
+    if _is_numpy_bool(value):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type_name(value)} {show(value)}")
+
+
 def check_int(name: str, value: object, minimum: int | None = None) -> int:
     """Return *value* if it is an int (not a bool) of at least *minimum*.
 
@@ -141,9 +237,9 @@ def check_int(name: str, value: object, minimum: int | None = None) -> int:
     TypeError: stride must be an int, got float 2.0
     """
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type_name(value)} {value!r}")
+        raise TypeError(f"{name} must be an int, got {type_name(value)} {show(value)}")
     if minimum is not None and value < minimum:
-        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {show(value)}")
     return value
 
 
@@ -154,7 +250,9 @@ def check_number(name: str, value: object) -> float:
     1.0
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type_name(value)} {value!r}")
+        raise TypeError(f"{name} must be a number, got {type_name(value)} {show(value)}")
+    if isinstance(value, int) and value.bit_length() > 1000:  # float() would overflow past 1,024 bits
+        return float("inf") if value > 0 else float("-inf")
     return float(value)
 
 
@@ -171,7 +269,7 @@ def check_int_tuple(name: str, value: object, minimum: int | None = None) -> tup
     if isinstance(value, int) and not isinstance(value, bool):
         return (check_int(name, value, minimum),)
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {value!r}")
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {show(value)}")
     if len(value) == 0:
         raise ParameterError(f"{name} must not be empty")
     return tuple(check_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from convshape.arithmetic import AxisWindow, count_uncovered, resolve_axis
-from convshape.errors import ConvShapeError, ParameterError, check_int, type_name
+from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, describe_int, show, type_name
 from convshape.layers import Layer
 from convshape.tracing import trace
+from convshape.translate import input_shape_arg
 
 __all__ = ["InputSizes", "Solution", "input_sizes", "solve", "unsolved_reason"]
 
@@ -38,24 +39,56 @@ class Solution:
     uncovered: int | None = 0
 
     def __str__(self) -> str:
-        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+        text = (
+            f"kernel_size={show(self.kernel_size)}, stride={show(self.stride)}, "
+            f"padding={show(self.padding)}, dilation={show(self.dilation)}"
+        )
         if self.output_padding:
-            text += f", output_padding={self.output_padding}"
+            text += f", output_padding={show(self.output_padding)}"
         if self.uncovered:
-            text += f"  ({self.uncovered} input positions never covered)"
+            text += f"  ({show(self.uncovered)} input positions never covered)"
         return text
 
 
-def _range(name: str, given: int | None, low: int, high: int) -> range:
+def _bounds(name: str, given: object, low: int, high: int) -> tuple[int, int]:
+    """The first and last value to search: ``low..high``, or the given value alone (checked)."""
     if given is None:
-        return range(low, high + 1)
-    check_int(name, given, low)
-    return range(given, given + 1)
+        return low, high
+    value = as_index(name, given, low)
+    return value, value
+
+
+def _many(count: int) -> str:
+    """A count for a message: ``1,234,567``, or its length when it is huge."""
+    return f"{count:,}" if count < 10**30 else describe_int(count)
+
+
+def _check_problem(
+    in_size: object,
+    out_size: object,
+    values: dict[str, object],
+    transpose: object,
+    limits: dict[str, object],
+) -> tuple[int, int, dict[str, int | None], bool, dict[str, int]]:
+    """Validate the arguments shared by :func:`solve` and :func:`unsolved_reason`, each by name."""
+    size_in = as_index("in_size", in_size, 1)
+    size_out = as_index("out_size", out_size, 1)
+    flag = as_flag("transpose", transpose)
+    fixed = {
+        name: None if value is None else as_index(name, value, 0 if name == "padding" else 1)
+        for name, value in values.items()
+    }
+    bounds = {name: as_index(name, value, 1) for name, value in limits.items()}
+    return size_in, size_out, fixed, flag, bounds
 
 
 #: the most (kernel, stride, dilation) combinations one :func:`solve` call examines; wider
 #: bounds are refused before any work starts, naming the bounds to narrow
 MAX_SEARCH = 1_000_000
+
+#: the most padding totals one :func:`solve` call tries, over every combination (each trial
+#: resolves one window); checked with :data:`MAX_SEARCH` before any work starts
+MAX_TRIALS = 200_000
 
 
 def _stride_cap(in_size: int, out_size: int, extent: int, transpose: bool) -> int:
@@ -95,7 +128,8 @@ def solve(
 
     Strides that cannot reach *out_size* are skipped without being tried, so a huge
     ``max_stride`` costs nothing; more than :data:`MAX_SEARCH` (kernel, stride, dilation)
-    combinations left to try is refused up front.  An empty list means nothing within the
+    combinations, or more than :data:`MAX_TRIALS` padding totals over all of them, left to try
+    is refused up front.  An empty list means nothing within the
     bounds works: :func:`unsolved_reason` says which bound hides a solution.
 
     Raises:
@@ -107,35 +141,46 @@ def solve(
     >>> str(solve(7, 14, transpose=True)[0])
     'kernel_size=2, stride=2, padding=0, dilation=1'
     """
-    check_int("in_size", in_size, 1)
-    check_int("out_size", out_size, 1)
-    if not isinstance(transpose, bool):
-        raise TypeError(f"transpose must be a bool, got {type_name(transpose)} {transpose!r}")
-    for name, bound in (
-        ("max_kernel", max_kernel),
-        ("max_stride", max_stride),
-        ("max_dilation", max_dilation),
-    ):
-        check_int(name, bound, 1)
-    if padding is not None:
-        check_int("padding", padding, 0)
-    dilations = _range("dilation", dilation, 1, max_dilation)
-    kernels = _range("kernel_size", kernel_size, 1, max_kernel)
-    widest = dilations[-1] * (kernels[-1] - 1) + 1
-    strides = _range("stride", stride, 1, max_stride)
-    if stride is None:
-        strides = range(1, max(1, min(max_stride, _stride_cap(in_size, out_size, widest, transpose))) + 1)
-    combinations = len(dilations) * len(kernels) * len(strides)
+    in_size, out_size, fixed, transpose, bounds = _check_problem(
+        in_size,
+        out_size,
+        {"kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation},
+        transpose,
+        {"max_kernel": max_kernel, "max_stride": max_stride, "max_dilation": max_dilation},
+    )
+    padding = fixed["padding"]
+    d_low, d_high = _bounds("dilation", fixed["dilation"], 1, bounds["max_dilation"])
+    k_low, k_high = _bounds("kernel_size", fixed["kernel_size"], 1, bounds["max_kernel"])
+    widest = d_high * (k_high - 1) + 1
+    s_low, s_high = _bounds("stride", fixed["stride"], 1, bounds["max_stride"])
+    if fixed["stride"] is None:
+        s_high = max(1, min(s_high, _stride_cap(in_size, out_size, widest, transpose)))
+    n_k, n_s, n_d = k_high - k_low + 1, s_high - s_low + 1, d_high - d_low + 1
+    combinations = n_k * n_s * n_d
     if combinations > MAX_SEARCH:
         raise ParameterError(
-            f"the bounds leave {len(kernels):,} kernels x {len(strides):,} strides x {len(dilations):,} "
-            f"dilations = {combinations:,} combinations to try, above the limit of {MAX_SEARCH:,} "
+            f"the bounds leave {_many(n_k)} kernels x {_many(n_s)} strides x {_many(n_d)} "
+            f"dilations = {_many(combinations)} combinations to try, above the limit of {MAX_SEARCH:,} "
             "(convshape.inverse.MAX_SEARCH); lower max_kernel, max_stride or max_dilation, or fix a value"
         )
+    if padding is not None:
+        per_combination = 1
+    elif transpose:
+        per_combination = max(s_high, d_high)
+    else:
+        per_combination = min(s_high, 2 * widest - 1)
+    trials = combinations * per_combination
+    if trials > MAX_TRIALS:
+        raise ParameterError(
+            f"the bounds leave {_many(combinations)} (kernel, stride, dilation) combinations with up to "
+            f"{_many(per_combination)} padding totals each = {_many(trials)} trials, above the limit of "
+            f"{MAX_TRIALS:,} (convshape.inverse.MAX_TRIALS); lower max_kernel, max_stride or "
+            "max_dilation, fix a value, or fix the padding"
+        )
     found: list[Solution] = []
-    for d in dilations:
-        for k in kernels:
-            for s in strides:
+    for d in range(d_low, d_high + 1):
+        for k in range(k_low, k_high + 1):
+            for s in range(s_low, s_high + 1):
                 found += _solutions(in_size, out_size, k, s, d, padding, transpose)
     found.sort(key=_rank)
     return found
@@ -163,6 +208,20 @@ def unsolved_reason(
     >>> print(unsolved_reason(16000, 3981))
     no convolution with kernel_size <= 11 (max_kernel), stride <= 8 (max_stride), dilation <= 4 (max_dilation) maps 16000 to 3981; kernel_size=77, stride=4 does: raise max_kernel to 77 (--max-kernel 77)
     """
+    in_size, out_size, fixed, transpose, limits = _check_problem(
+        in_size,
+        out_size,
+        {"kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation},
+        transpose,
+        {"max_kernel": max_kernel, "max_stride": max_stride, "max_dilation": max_dilation},
+    )
+    kernel_size, stride, padding, dilation = (
+        fixed["kernel_size"],
+        fixed["stride"],
+        fixed["padding"],
+        fixed["dilation"],
+    )
+    max_kernel, max_stride, max_dilation = limits["max_kernel"], limits["max_stride"], limits["max_dilation"]
     what = "transposed convolution" if transpose else "convolution"
     bounds = []
     for name, given, bound in (
@@ -172,14 +231,12 @@ def unsolved_reason(
         ("dilation", dilation, max_dilation),
     ):
         if given is not None:
-            bounds.append(f"{name}={given}")
+            bounds.append(f"{name}={show(given)}")
         elif bound is not None:
-            bounds.append(f"{name} <= {bound} (max_{name.split('_')[0]})")
-    text = f"no {what} with {', '.join(bounds)} maps {in_size} to {out_size}"
+            bounds.append(f"{name} <= {show(bound)} (max_{name.split('_')[0]})")
+    text = f"no {what} with {', '.join(bounds)} maps {show(in_size)} to {show(out_size)}"
     if transpose or kernel_size is not None or padding is not None or dilation not in (None, 1):
         return text + "; wider bounds or fewer fixed values may find one"
-    check_int("in_size", in_size, 1)
-    check_int("out_size", out_size, 1)
 
     def extent(s: int) -> int:
         return max(1, in_size - out_size * s + 1, 2 - in_size + (out_size - 1) * s)
@@ -192,12 +249,12 @@ def unsolved_reason(
     k, s = min((extent(s), s) for s in candidates)
     raise_ = []
     if k > max_kernel:
-        raise_.append(f"max_kernel to {k} (--max-kernel {k})")
+        raise_.append(f"max_kernel to {show(k)} (--max-kernel {show(k)})")
     if s > max_stride:
-        raise_.append(f"max_stride to {s} (--max-stride {s})")
+        raise_.append(f"max_stride to {show(s)} (--max-stride {show(s)})")
     if not raise_:
         return text + "; wider bounds or fewer fixed values may find one"
-    return text + f"; kernel_size={k}, stride={s} does: raise " + " and ".join(raise_)
+    return text + f"; kernel_size={show(k)}, stride={show(s)} does: raise " + " and ".join(raise_)
 
 
 #: the most padding totals examined for one (kernel, stride, dilation); beyond it the
@@ -225,7 +282,7 @@ def _solutions(
         low, high = max(low, 2 * padding), min(high, 2 * padding)
     if high - low >= MAX_CANDIDATES:
         raise ParameterError(
-            f"kernel_size {k} with stride {s} leaves {high - low + 1:,} padding totals to examine; "
+            f"kernel_size {show(k)} with stride {show(s)} leaves {_many(high - low + 1)} padding totals to examine; "
             "fix the padding as well, or use smaller values"
         )
     symmetric: list[Solution] = []
@@ -312,10 +369,10 @@ class InputSizes:
         'the given size 9 is accepted, but input is left uncovered'
         """
         if self.given_tiles is None:
-            return f"the given size {self.given} is not accepted"
+            return f"the given size {show(self.given)} is not accepted"
         if self.given_tiles:
-            return f"the given size {self.given} tiles every layer exactly"
-        return f"the given size {self.given} is accepted, but input is left uncovered"
+            return f"the given size {show(self.given)} tiles every layer exactly"
+        return f"the given size {show(self.given)} is accepted, but input is left uncovered"
 
 
 def dropped_rows(w: AxisWindow) -> int:
@@ -334,6 +391,37 @@ def _tiles(report_rows: Sequence[object]) -> bool:
             if w is not None and w.kind != "transpose" and dropped_rows(w):
                 return False
     return True
+
+
+#: how deeply lists of layers may nest in the network given to :func:`input_sizes`
+MAX_NESTING = 100
+
+
+def network_arg(network: object) -> None:
+    """Check a network: a layer, or lists of them nested at most :data:`MAX_NESTING` deep.
+
+    Every item is looked at once, without recursion; a bad one is named by its place.
+
+    >>> network_arg([3])
+    Traceback (most recent call last):
+    ...
+    TypeError: network[0] must be a layer spec or a list of them, got int 3
+    """
+    stack: list[tuple[object, str, int]] = [(network, "network", 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, Layer):
+            continue
+        if not isinstance(item, (list, tuple)):
+            raise TypeError(
+                f"{where} must be a layer spec or a list of them, got {type_name(item)} {show(item)}"
+            )
+        if depth >= MAX_NESTING:
+            raise ParameterError(
+                f"network nests lists of layers more than {MAX_NESTING} deep "
+                "(convshape.inverse.MAX_NESTING); use a flatter list"
+            )
+        stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in reversed(list(enumerate(item))))
 
 
 #: the default most sizes :func:`input_sizes` traces (each trace takes well under a millisecond)
@@ -365,25 +453,23 @@ def input_sizes(
     Both bounds are checked before any trace.
 
     Raises:
-        TypeError: *input_shape* is not a sequence of ints, or a bound is not an int.
-        ParameterError: *axis* does not exist, or a bound is below 1.
+        TypeError: *network* is not a layer or lists of them, *input_shape* is not a sequence
+            of ints, or a bound is not an int.
+        ParameterError: *axis* does not exist, a bound is below 1, or *network* nests lists
+            more than :data:`MAX_NESTING` deep.
 
     >>> from convshape import zoo
     >>> print(input_sizes(zoo.unet(), (3, 256, 256), limit=128))
     spatial axis 0: smallest accepted size 16; every layer tiles exactly at 16 + 16k
     """
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
-        raise TypeError(
-            "input_shape must be a sequence of ints like (3, 224, 224), "
-            f"got {type_name(input_shape)} {input_shape!r}"
-        )
-    shape = [check_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape)]
-    check_int("limit", limit, 1)
-    check_int("max_traces", max_traces, 1)
-    check_int("axis", axis, 0)
+    network_arg(network)
+    shape = list(input_shape_arg(input_shape))
+    limit = as_index("limit", limit, 1)
+    max_traces = as_index("max_traces", max_traces, 1)
+    axis = as_index("axis", axis, 0)
     if axis >= len(shape) - 1:
         raise ParameterError(
-            f"axis {axis} does not exist: the input {tuple(shape)} has {len(shape) - 1} spatial axes"
+            f"axis {show(axis)} does not exist: the input {show(tuple(shape))} has {len(shape) - 1} spatial axes"
         )
     given = shape[axis + 1]
     given_tiles = _traced_tiles(network, tuple(shape))

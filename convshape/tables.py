@@ -20,7 +20,7 @@ sorted tuple of the input maps it is connected to.
 from __future__ import annotations
 
 from convshape._frozen import KW_ONLY, frozen
-from convshape.errors import ParameterError, check_int, type_name
+from convshape.errors import ParameterError, as_index, check_int, show, type_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,12 +31,19 @@ if TYPE_CHECKING:
 
 __all__ = ["RandomTable", "block_table", "fan_in_summary", "normalise_table", "table_from_pairs"]
 
+#: the most connections (``fan_in x out_channels``) :meth:`RandomTable.draw` makes; a larger
+#: table is refused before any is drawn (256 output maps of fan-in 16 make 4,096)
+MAX_TABLE_ENTRIES = 1_000_000
+
+#: random.sample needs the population's length to fit in a C ssize_t
+_MAX_POPULATION = 2**63 - 1
+
 
 def _index(where: str, value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{where} must be an int (a map index), got {type_name(value)} {value!r}")
+        raise TypeError(f"{where} must be an int (a map index), got {type_name(value)} {show(value)}")
     if value < 0:
-        raise ParameterError(f"{where} must be a map index >= 0, got {value}")
+        raise ParameterError(f"{where} must be a map index >= 0, got {show(value)}")
     return value
 
 
@@ -55,7 +62,7 @@ def normalise_table(value: object, out_channels: int) -> Table:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or not hasattr(value, "__iter__"):
         raise TypeError(
             "connections must be None, 'full', 'one_to_one', a RandomTable, or one sequence of input "
-            f"map indices per output map, got {type_name(value)} {value!r}"
+            f"map indices per output map, got {type_name(value)} {show(value)}"
         )
     entries = list(value)
     if len(entries) != out_channels:
@@ -69,7 +76,7 @@ def normalise_table(value: object, out_channels: int) -> Table:
         where = f"connections[{o}]"
         if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
             raise TypeError(
-                f"{where} must be a sequence of input map indices, got {type_name(inputs)} {inputs!r}"
+                f"{where} must be a sequence of input map indices, got {type_name(inputs)} {show(inputs)}"
             )
         indices = [_index(f"{where}[{i}]", v) for i, v in enumerate(inputs)]
         if not indices:
@@ -77,7 +84,9 @@ def normalise_table(value: object, out_channels: int) -> Table:
         seen: set[int] = set()
         for v in indices:
             if v in seen:
-                raise ParameterError(f"{where} lists input map {v} twice; list each connected input map once")
+                raise ParameterError(
+                    f"{where} lists input map {show(v)} twice; list each connected input map once"
+                )
             seen.add(v)
         table.append(tuple(sorted(indices)))
     return tuple(table)
@@ -99,13 +108,15 @@ def table_from_pairs(pairs: Iterable[tuple[int, int]]) -> Table:
     for i, pair in enumerate(pairs):
         if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
             raise TypeError(
-                f"pairs[{i}] must be an (input map, output map) pair, got {type_name(pair)} {pair!r}"
+                f"pairs[{i}] must be an (input map, output map) pair, got {type_name(pair)} {show(pair)}"
             )
         cin = _index(f"pairs[{i}][0]", pair[0])
         out = _index(f"pairs[{i}][1]", pair[1])
         inputs = per_output.setdefault(out, [])
         if cin in inputs:
-            raise ParameterError(f"pairs[{i}]: the pair ({cin}, {out}) is listed twice; list each pair once")
+            raise ParameterError(
+                f"pairs[{i}]: the pair ({show(cin)}, {show(out)}) is listed twice; list each pair once"
+            )
         inputs.append(cin)
     if not per_output:
         raise ParameterError("connections: no (input map, output map) pairs given")
@@ -114,7 +125,7 @@ def table_from_pairs(pairs: Iterable[tuple[int, int]]) -> Table:
         if o not in per_output:
             raise ParameterError(
                 f"connections: output map {o} is connected to no input map "
-                f"(outputs must be numbered 0 .. {count - 1} without gaps)"
+                f"(outputs must be numbered 0 .. {show(count - 1)} without gaps)"
             )
     return tuple(tuple(sorted(per_output[o])) for o in range(count))
 
@@ -164,7 +175,7 @@ class RandomTable:
         try:
             check_int("fan_in", self.fan_in, 1)
             if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-                raise TypeError(f"seed must be an int, got {type_name(self.seed)} {self.seed!r}")
+                raise TypeError(f"seed must be an int, got {type_name(self.seed)} {show(self.seed)}")
         except ParameterError as err:
             raise err.located("RandomTable") from None
         except TypeError as err:
@@ -178,13 +189,26 @@ class RandomTable:
         ...
         convshape.errors.ParameterError: RandomTable: fan_in 3 exceeds the 2 input maps; use fan_in <= 2
         """
-        if self.fan_in > in_channels:
+        cin = as_index("in_channels", in_channels, 1)
+        cout = as_index("out_channels", out_channels, 1)
+        if self.fan_in > cin:
             raise ParameterError(
-                f"fan_in {self.fan_in} exceeds the {in_channels} input maps; use fan_in <= {in_channels}",
+                f"fan_in {show(self.fan_in)} exceeds the {show(cin)} input maps; use fan_in <= {show(cin)}",
+                where="RandomTable",
+            )
+        if cin > _MAX_POPULATION:
+            raise ParameterError(
+                f"in_channels {show(cin)} is too many input maps to draw from (at most 2**63 - 1)",
+                where="RandomTable",
+            )
+        if self.fan_in * cout > MAX_TABLE_ENTRIES:
+            raise ParameterError(
+                f"fan_in {show(self.fan_in)} x out_channels {show(cout)} connections are more than "
+                f"{MAX_TABLE_ENTRIES:,} (convshape.tables.MAX_TABLE_ENTRIES); use fewer output maps or a smaller fan_in",
                 where="RandomTable",
             )
         import random  # only when a table is drawn: the module is not needed to trace
 
         rng = random.Random(self.seed)
-        population = range(in_channels)
-        return tuple(tuple(sorted(rng.sample(population, self.fan_in))) for _ in range(out_channels))
+        population = range(cin)
+        return tuple(tuple(sorted(rng.sample(population, self.fan_in))) for _ in range(cout))

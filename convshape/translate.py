@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from convshape.arithmetic import AxisWindow, _same_total
-from convshape.errors import ParameterError
+from convshape.arithmetic import AxisWindow, _plain, _same_total
+from convshape.errors import ParameterError, check_int, show, type_name
 from convshape.layers import AvgPool, Conv, ConvTranspose, Layer, MaxPool
 from convshape.tracing import trace
 
@@ -75,10 +75,29 @@ def _same_pairs(windows: Sequence[AxisWindow], lower: bool) -> tuple[tuple[int, 
     return tuple(out)
 
 
+def input_shape_arg(input_shape: object) -> tuple[int, ...]:
+    """Validate an input shape ``(channels, *spatial)``: at most MAX_AXES ints >= 1 (numpy ints too).
+
+    >>> input_shape_arg([3, 10])
+    (3, 10)
+    """
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(
+            "input_shape must be a sequence of ints like (3, 224, 224), "
+            f"got {type_name(input_shape)} {show(input_shape)}"
+        )
+    shape = _plain("input_shape", input_shape, 1)
+    assert isinstance(shape, tuple)
+    if not shape:
+        raise ParameterError("input_shape must have at least the channel axis, got ()")
+    return tuple(check_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(shape))
+
+
 def padding_for(layer: Layer, input_shape: Sequence[int]) -> PaddingTranslation:
     """Translate the padding of a Conv, ConvTranspose, MaxPool or AvgPool for this input.
 
     Raises:
+        TypeError: *layer* is not a layer spec.
         ParameterError: The layer has no padding to translate.
         ConvShapeError: The layer does not fit the input.
 
@@ -90,11 +109,15 @@ def padding_for(layer: Layer, input_shape: Sequence[int]) -> PaddingTranslation:
     ONNX:       pads=[1, 0] (or auto_pad='SAME_LOWER')
     note: PyTorch convolutions pad symmetrically: pad with F.pad(x, (1, 0)) first
     """
+    if not isinstance(layer, Layer):
+        raise TypeError(
+            f"layer must be a Conv, ConvTranspose, MaxPool or AvgPool spec, got {type_name(layer)} {show(layer)}"
+        )
     if not isinstance(layer, (Conv, ConvTranspose, MaxPool, AvgPool)):
         raise ParameterError(
             f"padding_for needs a Conv, ConvTranspose, MaxPool or AvgPool, got {layer.describe()}"
         )
-    windows = [w for w in trace(layer, input_shape).rows[0].windows if w is not None]
+    windows = [w for w in trace(layer, input_shape_arg(input_shape)).rows[0].windows if w is not None]
     pads = tuple((w.before, w.after) for w in windows)
     symmetric = all(b == a for b, a in pads)
     nd = len(pads)
