@@ -10,6 +10,7 @@ from __future__ import annotations
 from convshape._frozen import frozen
 from convshape.errors import ParameterError, check_int
 from convshape.layers import fmt_shape
+from convshape.receptive import PhasedField
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,11 +27,14 @@ MAC_CONVENTION = (
 RF_CONVENTION = "RF: receptive field size / effective stride on each spatial axis (Araujo et al. 2019)"
 
 
-def _rf_text(fields: tuple[ReceptiveField | None, ...] | None) -> str:
+def _rf_text(fields: tuple[ReceptiveField | PhasedField | None, ...] | None) -> str:
     if not fields:
         return "-"
     sizes = "x".join("?" if f is None else str(f.size) for f in fields)
-    strides = "x".join("?" if f is None else str(f.stride) for f in fields)
+    # a fractional stride (after upsampling) in parentheses: 4x4 /(1/2)x(1/2)
+    strides = "x".join(
+        "?" if f is None else str(f.stride) if f.period == 1 else f"({f.stride})" for f in fields
+    )
     return f"{sizes} /{strides}"
 
 
@@ -190,7 +194,7 @@ class Line:
     params: int
     buffers: int
     macs: int
-    receptive_field: tuple[ReceptiveField | None, ...] | None
+    receptive_field: tuple[ReceptiveField | PhasedField | None, ...] | None
     rows: int
     notes: tuple[str, ...]
 
@@ -518,10 +522,21 @@ def render(
 _memory = memory
 
 
-def _rf_dict(fields: tuple[ReceptiveField | None, ...] | None) -> list[dict[str, int] | None] | None:
+def _rf_dict(fields: tuple[ReceptiveField | PhasedField | None, ...] | None) -> list[dict[str, Any] | None] | None:
+    """Per axis ``{size, stride, padding}``; a phased field (after upsampling) gives its stride as
+    ``"numerator/denominator"``, its period and its per-phase ``[first, last]`` input pixels."""
     if fields is None:
         return None
-    return [None if f is None else {"size": f.size, "stride": f.stride, "padding": f.padding} for f in fields]
+    out: list[dict[str, Any] | None] = []
+    for f in fields:
+        if f is None:
+            out.append(None)
+        elif isinstance(f, PhasedField):
+            spans = [None if s is None else list(s) for s in f.spans]
+            out.append({"size": f.size, "stride": str(f.stride), "period": f.period, "spans": spans})
+        else:
+            out.append({"size": f.size, "stride": f.stride, "padding": f.padding})
+    return out
 
 
 def _shape_list(shape: tuple[int | None, ...] | None) -> list[int | None] | None:

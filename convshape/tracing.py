@@ -49,11 +49,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Union
 
+    from convshape.receptive import PhasedField
+
     from convshape.arithmetic import AxisWindow
     from convshape.layers import Shape
     from convshape.render import Memory
 
-    Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
+    Fields = Union[tuple[Union[ReceptiveField, PhasedField, None], ...], None]
     #: what flows along the network: a shape and its receptive fields
     Value = tuple[Union[Shape, None], Fields]
     #: a path as a linked list: (parent, segment), None at the root; joined when a row is read
@@ -85,7 +87,8 @@ class Row(tuple):  # type: ignore[type-arg]
         kernels: 2-D (N-D) kernels: ``out x in / groups`` for convolutions, else 0.
         macs: Multiply-accumulates per sample, bias excluded.
         receptive_field: Per spatial axis, the field of the output relative to the network input
-            (``None`` where not defined: no spatial axes, or after a transposed convolution/upsampling).
+            (``None`` where not defined: no spatial axes, or after upsampling by a fraction; after a
+            transposed convolution or whole-factor upsampling, a phased field with a fractional stride).
         uncovered: Per spatial axis, input positions no window reads (window layers only).
         windows: The resolved per-axis arithmetic (window layers only), used by explanations.
         notes: Remarks that are not errors (misaligned branches, Linear on a spatial map).
