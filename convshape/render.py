@@ -31,11 +31,12 @@ def _rf_text(fields: tuple[ReceptiveField | PhasedField | None, ...] | None) -> 
     if not fields:
         return "-"
     sizes = "x".join("?" if f is None else str(f.size) for f in fields)
-    # a fractional stride (after upsampling) in parentheses: 4x4 /(1/2)x(1/2)
-    strides = "x".join(
-        "?" if f is None else str(f.stride) if f.period == 1 else f"({f.stride})" for f in fields
-    )
-    return f"{sizes} /{strides}"
+    strides = "x".join("?" if f is None else str(f.stride) for f in fields)
+    if all(f is None or f.period == 1 for f in fields):
+        return f"{sizes} /{strides}"
+    # after upsampling: the largest field, a stride that may be a fraction, the phase period
+    periods = "x".join("?" if f is None else str(f.period) for f in fields)
+    return f"{sizes} /{strides} period {periods}"
 
 
 def _label(row: Row) -> str:
