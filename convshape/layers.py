@@ -378,7 +378,9 @@ class _Window(Layer):
         moved: Fields
         if transposed or fields is None:
             moved = None  # ConvTranspose._apply moves the field
-        elif fields.count(fields[0]) == n and fields[0].__class__ is ReceptiveField:  # a square field: one move
+        elif (
+            fields.count(fields[0]) == n and fields[0].__class__ is ReceptiveField
+        ):  # a square field: one move
             size, jump, padding = fields[0]
             moved = (
                 _new(ReceptiveField, (size + (extent - 1) * jump, jump * stride, padding + before * jump)),

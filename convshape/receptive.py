@@ -109,7 +109,11 @@ if TYPE_CHECKING:
 
     Span = Union[tuple[int, int], None]
     Field = Union[ReceptiveField, "PhasedField"]
-    _PhasedBase = tuple[Fraction, tuple[Span, ...]]
+
+    class _PhasedBase(NamedTuple):
+        stride: Fraction
+        spans: tuple[Span, ...]
+
 else:
     _PhasedBase = record("PhasedField", ("stride", "spans"))
 
@@ -129,13 +133,6 @@ class PhasedField(_PhasedBase):
     """
 
     __slots__ = ()
-    if TYPE_CHECKING:
-
-        @property
-        def stride(self) -> Fraction: ...
-
-        @property
-        def spans(self) -> tuple[Span, ...]: ...
 
     @property
     def period(self) -> int:
@@ -146,6 +143,12 @@ class PhasedField(_PhasedBase):
     def size(self) -> int:
         """The largest number of input pixels (first to last) one feature can see."""
         return max((hi - lo + 1 for lo, hi in filter(None, self[1])), default=0)
+
+    @property
+    def padding(self) -> int:
+        """How far feature 0's field starts before the input (``-span(0)[0]``; 0 if it sees nothing)."""
+        first = self[1][0]
+        return 0 if first is None else -first[0]
 
     def span(self, index: int = 0) -> Span:
         """The first and last input pixel (inclusive) feature *index* can see, or ``None``."""
@@ -189,7 +192,7 @@ def _make(stride: Fraction, spans: list[Span]) -> Field:
         step = int(shift)
         if all(
             (a is None and b is None) or (a is not None and b is not None and (a[0] + step, a[1] + step) == b)
-            for a, b in zip(spans, spans[period:])
+            for a, b in zip(spans[: count - period], spans[period:], strict=True)
         ):
             spans = spans[:period]
             break
@@ -299,8 +302,9 @@ def merge(
         return first, []
     if any(type(f) is PhasedField for branch in branches for f in branch):
         return _merge_exact(branches, ndim)
+    plain: list[tuple[ReceptiveField | None, ...]] = branches  # type: ignore[assignment]  # none phased
     square: list[ReceptiveField] = []
-    for f in branches:
+    for f in plain:
         if len(f) != ndim:
             return None, []
         head = f[0]
@@ -312,10 +316,10 @@ def merge(
         if not notes:
             return (largest,) * ndim, notes
         notes.clear()
-    combined: list[ReceptiveField | None] = []
+    combined: list[Field | None] = []
     for axis in range(ndim):
         known: list[ReceptiveField] = []
-        for f in branches:
+        for f in plain:
             field = f[axis]
             if field is None:
                 break

@@ -34,9 +34,15 @@ def _rf_text(fields: tuple[ReceptiveField | PhasedField | None, ...] | None) -> 
     strides = "x".join("?" if f is None else str(f.stride) for f in fields)
     if all(f is None or f.period == 1 for f in fields):
         return f"{sizes} /{strides}"
-    # after upsampling: the largest field, a stride that may be a fraction, the phase period
-    periods = "x".join("?" if f is None else str(f.period) for f in fields)
-    return f"{sizes} /{strides} period {periods}"
+    # after upsampling: the largest field, a stride that may be a fraction, and the period of
+    # the phases (one number when every axis has it): 204x204 /1x1 p16
+    periods = {None if f is None else f.period for f in fields}
+    shown = (
+        str(periods.pop())
+        if len(periods) == 1
+        else "x".join("?" if f is None else str(f.period) for f in fields)
+    )
+    return f"{sizes} /{strides} p{shown}"
 
 
 def _label(row: Row) -> str:
@@ -523,7 +529,9 @@ def render(
 _memory = memory
 
 
-def _rf_dict(fields: tuple[ReceptiveField | PhasedField | None, ...] | None) -> list[dict[str, Any] | None] | None:
+def _rf_dict(
+    fields: tuple[ReceptiveField | PhasedField | None, ...] | None,
+) -> list[dict[str, Any] | None] | None:
     """Per axis ``{size, stride, padding}``; a phased field (after upsampling) gives its stride as
     ``"numerator/denominator"``, its period and its per-phase ``[first, last]`` input pixels."""
     if fields is None:

@@ -49,10 +49,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Union
 
-    from convshape.receptive import PhasedField
-
     from convshape.arithmetic import AxisWindow
     from convshape.layers import Shape
+    from convshape.receptive import PhasedField
     from convshape.render import Memory
 
     Fields = Union[tuple[Union[ReceptiveField, PhasedField, None], ...], None]
@@ -490,7 +489,10 @@ class _Tracer:
     def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:
         found: list[ConvShapeError] = []
         shapes = [shape for shape, _ in inputs]
-        fields, notes = merge([f for _, f in inputs])
+        incoming = [f for _, f in inputs]
+        if code == _MERGE and layer._aligns:  # type: ignore[attr-defined]  # a merge that crops its inputs
+            incoming = layer._align(shapes, incoming)  # type: ignore[attr-defined]
+        fields, notes = merge(incoming)
         params = macs = 0
         if code == _RESIDUAL:
             shape = equal_shapes(shapes[0], shapes[1], found)

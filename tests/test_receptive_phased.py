@@ -122,7 +122,9 @@ def test_random_encoder_decoders_match_autograd(torch_tools: Any) -> None:
         for position, span in enumerate(true):
             predicted = field.span(position)
             if span is not None:
-                assert predicted is not None and predicted[0] <= span[0] and span[1] <= predicted[1], (ops, position)
+                assert predicted is not None, (ops, position)
+                assert predicted[0] <= span[0], (ops, position)
+                assert span[1] <= predicted[1], (ops, position)
         centre = out[1] // 2 - (out[1] // 2) % period
         widths = []
         for position in range(centre, centre + period):
@@ -144,7 +146,9 @@ def test_u_shaped_2d_network_matches_autograd(torch_tools: Any) -> None:
     torch = torch_tools.torch
     inner: cs.Layer = cs.Conv(2, 3, padding=1, bias=False)
     for _ in range(2):
-        down = cs.Sequential(cs.AvgPool(2), inner, cs.ConvTranspose(2, 3, stride=2, padding=1, output_padding=1, bias=False))
+        down = cs.Sequential(
+            cs.AvgPool(2), inner, cs.ConvTranspose(2, 3, stride=2, padding=1, output_padding=1, bias=False)
+        )
         inner = cs.Sequential(cs.Conv(2, 3, padding=1, bias=False), cs.Concat(cs.Identity(), down))
     network = cs.Sequential(inner, cs.Conv(1, (1, 3), bias=False))
     shape = (1, 40, 40)
@@ -157,10 +161,12 @@ def test_u_shaped_2d_network_matches_autograd(torch_tools: Any) -> None:
         for parameter in model.parameters():
             parameter.fill_(1.0)
     fields = report.receptive_field
-    assert fields is not None and all(isinstance(f, PhasedField) for f in fields)
+    assert fields is not None
+    assert all(isinstance(f, PhasedField) for f in fields)
     assert report.output_shape is not None
     rows, cols = fields[0], fields[1]
-    assert rows is not None and cols is not None
+    assert rows is not None
+    assert cols is not None
     for i in range(18, 18 + rows.period):
         j = 19
         x.grad = None
@@ -193,10 +199,13 @@ def test_merging_phased_fields_is_their_union() -> None:
     a = transpose(ReceptiveField(), kernel=2, stride=2)
     b = transpose(ReceptiveField(3, 1, 1), kernel=2, stride=2)
     merged, notes = merge([(a,), (b,)])
-    assert merged == (b,) and notes == []
+    assert merged == (b,)
+    assert notes == []
     c = transpose(ReceptiveField(), kernel=2, stride=3)
     merged, notes = merge([(a,), (c,)])
-    assert merged is not None and notes and "different effective strides" in notes[0]
+    assert merged is not None
+    assert notes
+    assert "different effective strides" in notes[0]
 
 
 def test_plain_networks_keep_plain_fields() -> None:
