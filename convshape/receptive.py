@@ -300,14 +300,14 @@ def merge(
     ndim = len(first)
     if fields.count(first) == len(fields):  # every branch has the same field
         return first, []
-    if any(type(f) is PhasedField for branch in branches for f in branch):
-        return _merge_exact(branches, ndim)
-    plain: list[tuple[ReceptiveField | None, ...]] = branches  # type: ignore[assignment]  # none phased
+    plain: list[tuple[ReceptiveField | None, ...]] = branches  # type: ignore[assignment]  # checked below
     square: list[ReceptiveField] = []
     for f in plain:
         if len(f) != ndim:
             return None, []
         head = f[0]
+        if head.__class__ is PhasedField:
+            return _merge_exact(branches, ndim)
         if head is not None and f.count(head) == ndim:
             square.append(head)
     notes: list[str] = []
@@ -316,6 +316,8 @@ def merge(
         if not notes:
             return (largest,) * ndim, notes
         notes.clear()
+    elif any(f.__class__ is PhasedField for branch in branches for f in branch):
+        return _merge_exact(branches, ndim)
     combined: list[Field | None] = []
     for axis in range(ndim):
         known: list[ReceptiveField] = []
