@@ -306,7 +306,7 @@ def merge(
         if len(f) != ndim:
             return None, []
         head = f[0]
-        if head.__class__ is PhasedField:
+        if head.__class__ is PhasedField:  # type: ignore[comparison-overlap]  # plain is not checked yet
             return _merge_exact(branches, ndim)
         if head is not None and f.count(head) == ndim:
             square.append(head)
