@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import convshape as cs
-from convshape import zoo
+from convshape import Node, zoo
 
 #: Figure 1 of the paper: (maps, size) after each 3x3 convolution, top left to top right
 PAPER_CONVS = [
@@ -142,3 +144,23 @@ def test_spec_file_round_trip() -> None:
         assert isinstance(again, cs.Sequential)
         assert again.layers == (network,)
         assert shape == (1, 572, 572)
+
+
+@pytest.mark.parametrize("sizes", [((10, 10), (7, 7)), ((9, 12), (9, 5)), ((6, 8), (3, 8))])
+def test_crop_cat_is_center_crop_then_cat(sizes: tuple[tuple[int, int], tuple[int, int]]) -> None:
+    """CropCat equals a CenterCrop of the larger input to the smaller's size followed by Cat: the
+    same shape and the same receptive fields (odd differences remove the extra pixel after)."""
+    big, small = sizes
+    # two branches of one input: the skip keeps its size, the other is cut to the smaller size
+    cut = cs.Crop(tuple((0, b - s) for b, s in zip(big, small, strict=True)))
+    ours = cs.Graph(
+        [Node("skip", cs.Conv(2, 3, padding=1)), Node("other", [cs.Conv(3, 3, padding=1), cut], ["input"]),
+         Node("cat", cs.CropCat(), ["skip", "other"])]
+    )  # fmt: skip
+    theirs = cs.Graph(
+        [Node("skip", cs.Conv(2, 3, padding=1)), Node("other", [cs.Conv(3, 3, padding=1), cut], ["input"]),
+         Node("cropped", cs.CenterCrop(small), ["skip"]), Node("cat", cs.Cat(), ["cropped", "other"])]
+    )  # fmt: skip
+    a, b = cs.trace(ours, (1, *big)), cs.trace(theirs, (1, *big))
+    assert a.output_shape == b.output_shape == (5, *small)
+    assert a.receptive_field == b.receptive_field
