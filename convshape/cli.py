@@ -370,12 +370,20 @@ def _cmd_zoo(out: TextIO) -> int:
     return 0
 
 
+def _maps(maps: tuple[int, ...]) -> str:
+    """``16-31`` for a run of consecutive maps, else the list."""
+    if maps == tuple(range(maps[0], maps[-1] + 1)):
+        return f"{maps[0]}-{maps[-1]}"
+    return ", ".join(map(str, maps))
+
+
 def _cmd_default(out: TextIO) -> int:
     from convshape.render import render_text
     from convshape.tracing import trace
 
     build, shape = zoo.NETWORKS["seed"]
     report = trace(build(), shape)
+    table = trace(zoo.seed_table(), shape)
     print(render_text(report), file=out)
     first, third = report.rows[0], report.rows[2]
     print(
@@ -383,6 +391,22 @@ def _cmd_default(out: TextIO) -> int:
         f"({first.kernels} kernels).\nWhy 4096 kernels make only 256 maps: each of layer 3's 256 output maps sums "
         "one kernel per input map it sees. Seeing all 64 maps would take 64 x 256 = 16,384 kernels; with "
         f"groups=4 each sees 16, so 256 x 16 = {third.kernels:,} kernels.",
+        file=out,
+    )
+    # the two ways to write layer 3, with what output map 64 sees in each
+    in_maps = third.input_shape[0] if third.input_shape and third.input_shape[0] else 64
+    print("\nLayer 3 written two ways (the same kernels, parameters and MACs):", file=out)
+    for label, traced in (("groups=4 (zoo.seed)", report), ("connection table (zoo.seed_table)", table)):
+        row = traced.rows[2]
+        maps = row.layer.connection_table(in_maps)[64]  # type: ignore[attr-defined]
+        print(
+            f"  {label:<34} {row.kernels:,} kernels, {row.params:,} params, {row.macs:,} MACs; "
+            f"output map 64 sees input maps {_maps(maps)}",
+            file=out,
+        )
+    print(
+        "The tutorial's network used the connection table (Torch7's nn.SpatialConvolutionMap with "
+        "nn.tables.random(64, 256, 16)); the report above uses groups=4, which gives the same counts.",
         file=out,
     )
     print("\nRun 'convshape --help' for the commands (size, summary, check, solve, zoo).", file=out)

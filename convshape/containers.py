@@ -29,9 +29,20 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import ClassVar
 
-    from convshape.layers import Shape
+    from convshape.layers import Fields, Shape
 
-__all__ = ["Add", "Cat", "Concat", "Graph", "Multiply", "Node", "Residual", "Sequential", "as_layer"]
+__all__ = [
+    "Add",
+    "Cat",
+    "Concat",
+    "CropCat",
+    "Graph",
+    "Multiply",
+    "Node",
+    "Residual",
+    "Sequential",
+    "as_layer",
+]
 
 
 def as_layer(item: object, where: str) -> Layer:
@@ -155,6 +166,8 @@ class _Merge(Layer):
 
     #: how many inputs it takes (None: one or more)
     _arity: ClassVar[int | None] = None
+    #: whether it moves its inputs' receptive fields before they are merged (``_align``)
+    _aligns: ClassVar[bool] = False
 
     def _merge(self, shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
         """The output shape for these inputs; problems are appended."""
@@ -340,6 +353,72 @@ class Cat(_Merge):
 
     def _merge(self, shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
         return concatenate(shapes, self.axis, problems)
+
+
+@frozen
+class CropCat(_Merge):
+    """The 2015 U-Net's skip connection: every input centre-cropped to the smallest size on each
+    spatial axis (``(size - smallest) // 2`` removed before, the rest after, as
+    :class:`~convshape.CenterCrop`), then concatenated on the channel axis.
+
+    The crop follows the input size, so the same spec serves any input the network accepts;
+    the receptive field of each input is shifted by its crop before the branches are merged.
+
+    >>> from convshape import Conv, ConvTranspose, MaxPool, trace
+    >>> g = Graph(
+    ...     [Node("skip", Conv(64, 3)),
+    ...      Node("up", [MaxPool(2), Conv(128, 3), ConvTranspose(64, 2, stride=2)]),
+    ...      Node("cat", CropCat(), ["skip", "up"])],
+    ... )
+    >>> [row.output_shape for row in trace(g, (1, 140, 140)).rows][-2:]   # 138 cropped to 134
+    [(64, 134, 134), (128, 134, 134)]
+    """
+
+    name: str | None = None
+
+    _aligns: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        _check_name(self, self.name)
+
+    def _smallest(self, shapes: list[Shape | None]) -> list[int | None] | None:
+        """The smallest size of each spatial axis over the inputs (``None`` if the ranks differ)."""
+        known = [s for s in shapes if s is not None]
+        if not known or len({len(s) for s in known}) > 1 or len(known[0]) < 2:
+            return None
+        return [min((s[d] for s in known if s[d] is not None), default=None) for d in range(1, len(known[0]))]  # type: ignore[type-var]
+
+    def _merge(self, shapes: list[Shape | None], problems: list[ConvShapeError]) -> Shape | None:
+        smallest = self._smallest(shapes)
+        if smallest is None:  # concatenate says what is wrong
+            return concatenate(shapes, 0, problems)
+        cropped: list[Shape | None] = [
+            None
+            if shape is None
+            else (
+                shape[0],
+                *(None if have is None else want for have, want in zip(shape[1:], smallest, strict=True)),
+            )
+            for shape in shapes
+        ]
+        return concatenate(cropped, 0, problems)
+
+    def _align(self, shapes: list[Shape | None], fields: list[Fields]) -> list[Fields]:
+        """Each input's receptive fields, shifted by what the crop removes before."""
+        from convshape.receptive import move
+
+        smallest = self._smallest(shapes)
+        aligned: list[Fields] = []
+        for shape, field in zip(shapes, fields, strict=True):
+            if shape is None or field is None or smallest is None or len(field) != len(smallest):
+                aligned.append(None)
+                continue
+            steps = tuple(
+                None if have is None or want is None else (1, 1, -((have - want) // 2))
+                for have, want in zip(shape[1:], smallest, strict=True)
+            )
+            aligned.append(move(field, steps))
+        return aligned
 
 
 #: what a Graph node may apply to several inputs (every merge derives from this base)

@@ -46,7 +46,7 @@ from convshape.errors import (
     check_number,
     type_name,
 )
-from convshape.receptive import ReceptiveField, move
+from convshape.receptive import PhasedField, ReceptiveField, move, transpose
 from convshape.tables import RandomTable, block_table, normalise_table
 
 TYPE_CHECKING = False
@@ -59,12 +59,14 @@ if TYPE_CHECKING:
     Shape = tuple[Union[int, None], ...]
     IntOrTuple = Union[int, Sequence[int]]
     PaddingSpec = Union[int, str, Sequence[Union[int, Sequence[int]]]]
-    #: How a layer moves the receptive field: per axis ``(extent, stride, before)`` (``None``
-    #: where undefined), ``None`` if it ends it, ``"keep"`` if it moves no pixels.
-    RFStep = Union[tuple[Union[tuple[int, int, int], None], ...], None, Literal["keep"]]
+    #: How a layer moves the receptive field: per axis ``(extent, stride, before)``, or
+    #: ``(extent, stride, before, dilation)`` (``None`` where undefined), ``None`` if it ends
+    #: it, ``"keep"`` if it moves no pixels.
+    Step = Union[tuple[int, int, int], tuple[int, int, int, int]]
+    RFStep = Union[tuple[Union[Step, None], ...], None, Literal["keep"]]
     #: What ``_effect`` returns: output shape, params, kernels, MACs, receptive-field step.
     Effect = tuple[Union[Shape, None], int, int, int, RFStep]
-    Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
+    Fields = Union[tuple[Union[ReceptiveField, PhasedField, None], ...], None]
     #: What ``_apply`` returns: output shape, params, kernels, MACs, moved receptive fields.
     Result = tuple[Union[Shape, None], int, int, int, Fields]
     #: a Conv's connection table: per output map, the sorted input maps it sums
@@ -310,7 +312,7 @@ class _Window(Layer):
     _rank: int
     #: the common case, one explicit-padding floor-mode window for every axis:
     #: (extent, stride, before, after, output_padding, rf step), else None
-    _same: tuple[int, int, int, int, int, tuple[int, int, int]] | None
+    _same: tuple[int, int, int, int, int, tuple[int, int, int, int]] | None
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         raise NotImplementedError
@@ -336,7 +338,8 @@ class _Window(Layer):
         _set(self, "_fast", fast)
         _set(self, "_rank", rank)
         same = fast[0] if not rank else None
-        _set(self, "_same", None if same is None else (*same, (same[0], same[1], same[2])))
+        dilation = params[0].dilation
+        _set(self, "_same", None if same is None else (*same, (same[0], same[1], same[2], dilation)))
 
     def _axes(self, ndim: int, problems: list[ConvShapeError]) -> tuple[AxisParams, ...] | None:
         if not self._rank:
@@ -376,8 +379,10 @@ class _Window(Layer):
         n = len(outs)
         moved: Fields
         if transposed or fields is None:
-            moved = None
-        elif fields.count(fields[0]) == n and fields[0] is not None:  # a square field: one move
+            moved = None  # ConvTranspose._apply moves the field
+        elif (
+            fields.count(fields[0]) == n and fields[0].__class__ is ReceptiveField
+        ):  # a square field: one move
             size, jump, padding = fields[0]
             moved = (
                 _new(ReceptiveField, (size + (extent - 1) * jump, jump * stride, padding + before * jump)),
@@ -403,7 +408,7 @@ class _Window(Layer):
             return None
         transpose = self._window_kind == "transpose"
         outs: list[int | None] = []
-        steps: list[tuple[int, int, int] | None] = []
+        steps: list[Step | None] = []
         for axis in range(ndim):
             size = shape[axis + 1]
             if size is None:
@@ -419,7 +424,7 @@ class _Window(Layer):
                     out = (size + before + after - extent) // stride + 1
                 if out >= 1:
                     outs.append(out)
-                    steps.append((extent, stride, before))
+                    steps.append((extent, stride, before, self._params[axis if self._rank else 0].dilation))
                     continue
             params = self._params[axis if self._rank else 0]
             try:  # padding strings, ceil mode, and every failure: the full rule with its message
@@ -430,7 +435,7 @@ class _Window(Layer):
                 steps.append(None)
                 continue
             outs.append(window.output)
-            steps.append((window.extent, window.stride, window.before))
+            steps.append((window.extent, window.stride, window.before, window.dilation))
         return tuple(outs), (None if transpose else tuple(steps))
 
     def _windows(self, shape: Shape | None) -> tuple[AxisWindow | None, ...]:
@@ -764,12 +769,15 @@ class ConvTranspose(_ConvBase):
     """A transposed convolution (PyTorch ``ConvTranspose1d/2d/3d``).
 
     ``padding`` is, as in PyTorch, the padding of the convolution this layer transposes: it
-    trims the output; ``(before, after)`` pairs follow ONNX's begin/end pads.  The receptive
-    field is not defined past a transposed convolution.  MACs are counted over the input positions.
+    trims the output; ``(before, after)`` pairs follow ONNX's begin/end pads.  MACs are counted
+    over the input positions.  With a stride above 1 the receptive field's stride becomes a
+    fraction and which inputs a feature sees depends on its phase (a
+    :class:`~convshape.receptive.PhasedField`, exact per phase).
 
     >>> from convshape import trace
-    >>> trace(ConvTranspose(8, 4, stride=2, padding=1), (16, 8, 8)).output_shape
-    (8, 16, 16)
+    >>> report = trace(ConvTranspose(8, 4, stride=2, padding=1), (16, 8, 8))
+    >>> report.output_shape, report.receptive_field[0]
+    ((8, 16, 16), PhasedField(stride=Fraction(1, 2), spans=((-1, 0), (0, 1))))
     """
 
     out_channels: int
@@ -794,6 +802,19 @@ class ConvTranspose(_ConvBase):
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         return self.kernel_size, self.stride, self.padding, self.dilation, self.output_padding, False
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        out, params, kernels, macs, _ = _Window._apply(self, shape, None, problems)
+        if out is None or fields is None:
+            return out, params, kernels, macs, None
+        windows = self._windows(shape)
+        if len(windows) != len(fields):
+            return out, params, kernels, macs, None
+        moved = tuple(
+            None if f is None or w is None else transpose(f, w.kernel, w.stride, w.dilation, w.before)
+            for f, w in zip(fields, windows, strict=True)
+        )
+        return out, params, kernels, macs, moved
 
 
 class _Pool(_Window):
@@ -1327,7 +1348,10 @@ class Unused(_Passthrough):
 
 @frozen
 class Upsample(Layer):
-    """Upsampling by a scale factor (``floor(size * scale)``, PyTorch) or to a fixed size.
+    """Nearest-neighbour upsampling by a scale factor (``floor(size * scale)``, PyTorch) or to a fixed size.
+
+    The receptive field stays exact through a whole factor (output ``o`` copies input
+    ``o // factor``) and ends otherwise.
 
     >>> from convshape import trace
     >>> trace(Upsample(scale_factor=2), (64, 28, 28)).output_shape
@@ -1362,6 +1386,27 @@ class Upsample(Layer):
         if self.size is not None:
             _set(self, "size", _tuple_or_int("size", self.size, 1))
         _check_name(self, self.name)
+
+    def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
+        out, params, kernels, macs, _ = self._effect(shape, problems)
+        if out is None or fields is None or len(fields) != len(out) - 1:
+            return out, params, kernels, macs, None
+        scales = self.scale_factor
+        if scales is not None and not isinstance(scales, Sequence):
+            scales = (scales,) * len(fields)
+        moved: list[ReceptiveField | PhasedField | None] = []
+        for axis, (field, before, after) in enumerate(zip(fields, shape[1:], out[1:], strict=True)):
+            # nearest neighbour by a whole factor f: output o copies input o // f, a transposed
+            # convolution with kernel f and stride f; other factors end the field
+            if (
+                field is None or before is None or after is None or after % before
+                or (scales is not None and scales[axis] != after // before)
+            ):  # fmt: skip
+                moved.append(None)
+            else:
+                factor = after // before
+                moved.append(transpose(field, factor, factor) if factor > 1 else field)
+        return out, params, kernels, macs, tuple(moved)
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         if len(shape) < 2:

@@ -18,14 +18,31 @@ article's recurrences.  Layers that do not move pixels leave the field unchanged
 ReceptiveField(size=7, stride=4, padding=3)
 >>> rf.span(0)
 (-3, 3)
+
+Upsampling (a transposed convolution, nearest-neighbour upsampling by an integer factor) makes
+the stride a fraction and the field depend on the output position's phase: a
+:class:`PhasedField` keeps, for each phase of one period, the exact interval of input pixels
+that can influence the feature, and later windows, crops and merges keep it exact.  A field
+whose period comes back to 1 with a whole stride is a plain :class:`ReceptiveField` again.
+
+>>> up = transpose(ReceptiveField(), kernel=3, stride=2)   # ConvTranspose(k=3, s=2) on the input
+>>> up
+PhasedField(stride=Fraction(1, 2), spans=((-1, 0), (0, 0)))
+>>> up.size, up.period, up.span(4), up.span(5)
+(2, 2, (1, 2), (2, 2))
+>>> up.then(2, 2)                                           # a 2x2 stride-2 window undoes the phase
+ReceptiveField(size=2, stride=1, padding=1)
 """
 
 from __future__ import annotations
+
+from math import gcd
 
 from convshape._frozen import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import NamedTuple
 
     class _Field(NamedTuple):
@@ -36,7 +53,7 @@ if TYPE_CHECKING:
 else:  # typing costs milliseconds to import; the runtime class is the same named tuple
     _Field = record("ReceptiveField", ("size", "stride", "padding"), defaults=(1, 1, 0))
 
-__all__ = ["ReceptiveField"]
+__all__ = ["PhasedField", "ReceptiveField", "transpose"]
 
 _new = tuple.__new__
 
@@ -52,8 +69,14 @@ class ReceptiveField(_Field):
 
     __slots__ = ()
 
-    def then(self, extent: int, stride: int = 1, before: int = 0) -> ReceptiveField:
-        """The field after a window of dilated ``extent``, ``stride`` and ``before`` padding.
+    @property
+    def period(self) -> int:
+        """Positions after which the field repeats shifted by ``period * stride``: always 1 here."""
+        return 1
+
+    def then(self, extent: int, stride: int = 1, before: int = 0, dilation: int = 1) -> ReceptiveField:
+        """The field after a window of dilated ``extent``, ``stride`` and ``before`` padding
+        (the dilation does not matter: the first and last taps bound the field).
 
         >>> ReceptiveField(3, 2, 1).then(3, 1, 1)
         ReceptiveField(size=7, stride=2, padding=3)
@@ -80,11 +103,170 @@ class ReceptiveField(_Field):
         return self.size - 1 - 2 * self.padding
 
 
-def move(
-    fields: tuple[ReceptiveField | None, ...] | None, steps: object
-) -> tuple[ReceptiveField | None, ...] | None:
+if TYPE_CHECKING:
+    from fractions import Fraction
+    from typing import Union
+
+    Span = Union[tuple[int, int], None]
+    Field = Union[ReceptiveField, "PhasedField"]
+
+    class _PhasedBase(NamedTuple):
+        stride: Fraction
+        spans: tuple[Span, ...]
+
+else:
+    _PhasedBase = record("PhasedField", ("stride", "spans"))
+
+
+class PhasedField(_PhasedBase):
+    """The exact receptive field of a feature map after upsampling, on one axis.
+
+    ``stride`` is a :class:`fractions.Fraction` (input pixels per feature); ``spans`` holds one
+    entry per phase of a period: feature ``y = q * period + phase`` sees input pixels
+    ``spans[phase]`` shifted by ``q * period * stride`` (inclusive; ``None``: no input pixel
+    influences it, only biases).  ``size`` is the largest interval over the phases.
+
+    >>> from fractions import Fraction
+    >>> field = PhasedField(Fraction(1, 2), ((-1, 0), (0, 0)))
+    >>> field.size, field.period, field.span(1)
+    (2, 2, (0, 0))
+    """
+
+    __slots__ = ()
+
+    @property
+    def period(self) -> int:
+        """How many positions the pattern of intervals takes to repeat."""
+        return len(self[1])
+
+    @property
+    def size(self) -> int:
+        """The largest number of input pixels (first to last) one feature can see."""
+        return max((hi - lo + 1 for lo, hi in filter(None, self[1])), default=0)
+
+    @property
+    def padding(self) -> int:
+        """How far feature 0's field starts before the input (``-span(0)[0]``; 0 if it sees nothing)."""
+        first = self[1][0]
+        return 0 if first is None else -first[0]
+
+    def span(self, index: int = 0) -> Span:
+        """The first and last input pixel (inclusive) feature *index* can see, or ``None``."""
+        return _at(self[1], int(self[0] * len(self[1])), index)
+
+    def then(self, extent: int, stride: int = 1, before: int = 0, dilation: int = 1) -> Field:
+        """The field after a window (see :meth:`ReceptiveField.then`); only the window's taps count."""
+        return _window(self[0], self[1], extent, stride, before, dilation)
+
+
+def _parts(field: Field) -> tuple[Fraction, tuple[Span, ...]]:
+    if type(field) is ReceptiveField:
+        from fractions import Fraction
+
+        size, stride, padding = field
+        return Fraction(stride), ((-padding, size - 1 - padding),)
+    return field  # type: ignore[return-value]
+
+
+def _at(spans: tuple[Span, ...], shift: int, index: int) -> Span:
+    """The interval of feature *index*, for *spans* that repeat shifted by *shift* every period."""
+    q, phase = divmod(index, len(spans))
+    span = spans[phase]
+    return None if span is None else (span[0] + q * shift, span[1] + q * shift)
+
+
+def _hull(spans: Sequence[Span]) -> Span:
+    known = [s for s in spans if s is not None]
+    if not known:
+        return None
+    return min(s[0] for s in known), max(s[1] for s in known)
+
+
+def _make(stride: Fraction, spans: list[Span]) -> Field:
+    """A field in its shortest period; a period of 1 with a whole stride is a ReceptiveField."""
+    count = len(spans)
+    for period in range(1, count + 1):
+        shift = stride * period
+        if count % period or shift.denominator != 1:
+            continue
+        step = int(shift)
+        if all(
+            (a is None and b is None) or (a is not None and b is not None and (a[0] + step, a[1] + step) == b)
+            for a, b in zip(spans[: count - period], spans[period:], strict=True)
+        ):
+            spans = spans[:period]
+            break
+    if len(spans) == 1 and spans[0] is not None and stride.denominator == 1:
+        lo, hi = spans[0]
+        return _new(ReceptiveField, (hi - lo + 1, int(stride), -lo))
+    return _new(PhasedField, (stride, tuple(spans)))
+
+
+def _window(
+    stride: Fraction, spans: tuple[Span, ...], extent: int, step: int, before: int, dilation: int
+) -> Field:
+    period = len(spans)
+    shift = int(stride * period)
+    taps = (extent - 1) // dilation + 1
+    # intervals grow with the index within a phase: the first and last taps of each phase bound them
+    cycle = period // gcd(period, dilation)
+    ends = range(taps) if taps <= 2 * cycle else [*range(cycle), *range(taps - cycle, taps)]
+    out: list[Span] = []
+    for phase in range(period // gcd(period, step)):
+        start = phase * step - before
+        out.append(_hull([_at(spans, shift, start + m * dilation) for m in ends]))
+    return _make(stride * step, out)
+
+
+def transpose(field: Field, kernel: int, stride: int, dilation: int = 1, before: int = 0) -> Field:
+    """The field after a transposed convolution (``before``: what its padding trims from the start
+    of the full output); nearest-neighbour upsampling by ``f`` is ``kernel=f, stride=f``.
+
+    Output ``o`` sums input ``i`` through tap ``t`` where ``o + before = i * stride + t * dilation``:
+    which inputs those are depends on ``o``'s phase, so the period is multiplied by *stride*.
+
+    >>> transpose(ReceptiveField(3, 1, 1), kernel=2, stride=2)
+    PhasedField(stride=Fraction(1, 2), spans=((-1, 1), (-1, 1)))
+    """
+    base, spans = _parts(field)
+    period = len(spans)
+    shift = int(base * period)
+    out: list[Span] = []
+    for phase in range(stride * period):
+        position = phase + before
+        found = []
+        for t in range(kernel):
+            source, rest = divmod(position - t * dilation, stride)
+            if not rest:
+                found.append(_at(spans, shift, source))
+        out.append(_hull(found))
+    return _make(base / stride, out)
+
+
+def _union(axis: int, known: list[Field], notes: list[str]) -> Field:
+    """The exact field of a merge of branches whose fields have the same stride (else the largest, with a note)."""
+    parts = [_parts(f) for f in known]
+    stride = parts[0][0]
+    if any(p[0] != stride for p in parts):
+        notes.append(
+            f"axis {axis}: branches have different effective strides {sorted({str(p[0]) for p in parts})}"
+        )
+        return max(known, key=lambda f: f.size)
+    period = 1
+    for _, spans in parts:
+        period = period * len(spans) // gcd(period, len(spans))
+    shifts = [int(stride * len(spans)) for _, spans in parts]
+    out = [
+        _hull([_at(spans, shift, phase) for (_, spans), shift in zip(parts, shifts, strict=True)])
+        for phase in range(period)
+    ]
+    return _make(stride, out)
+
+
+def move(fields: tuple[Field | None, ...] | None, steps: object) -> tuple[Field | None, ...] | None:
     """Per-axis fields moved through a layer's steps: ``"keep"`` (no pixel moves), ``None``
-    (the field ends: no spatial correspondence), or per axis ``(extent, stride, before)``.
+    (the field ends: no spatial correspondence), or per axis ``(extent, stride, before)``,
+    with the window's dilation fourth where a phased field needs it.
 
     >>> move((ReceptiveField(),) * 2, ((3, 2, 1), (1, 1, 0)))
     (ReceptiveField(size=3, stride=2, padding=1), ReceptiveField(size=1, stride=1, padding=0))
@@ -103,25 +285,29 @@ def move(
 
 
 def merge(
-    fields: list[tuple[ReceptiveField | None, ...] | None],
-) -> tuple[tuple[ReceptiveField | None, ...] | None, list[str]]:
-    """Combine the fields of parallel branches (residual, concat) by the largest one.
+    fields: list[tuple[Field | None, ...] | None],
+) -> tuple[tuple[Field | None, ...] | None, list[str]]:
+    """Combine the fields of parallel branches (residual, concat) by the largest one; phased
+    fields (after upsampling) by their exact union.
 
     Returns the combined per-axis fields and notes on axes where the branches are misaligned
     (different effective strides, or fields whose centres differ).
     """
     if not fields or None in fields:
         return None, []
-    branches: list[tuple[ReceptiveField | None, ...]] = fields  # type: ignore[assignment]
+    branches: list[tuple[Field | None, ...]] = fields  # type: ignore[assignment]
     first = branches[0]
     ndim = len(first)
     if fields.count(first) == len(fields):  # every branch has the same field
         return first, []
+    plain: list[tuple[ReceptiveField | None, ...]] = branches  # type: ignore[assignment]  # checked below
     square: list[ReceptiveField] = []
-    for f in branches:
+    for f in plain:
         if len(f) != ndim:
             return None, []
         head = f[0]
+        if head.__class__ is PhasedField:  # type: ignore[comparison-overlap]  # plain is not checked yet
+            return _merge_exact(branches, ndim)
         if head is not None and f.count(head) == ndim:
             square.append(head)
     notes: list[str] = []
@@ -130,10 +316,12 @@ def merge(
         if not notes:
             return (largest,) * ndim, notes
         notes.clear()
-    combined: list[ReceptiveField | None] = []
+    elif any(f.__class__ is PhasedField for branch in branches for f in branch):
+        return _merge_exact(branches, ndim)
+    combined: list[Field | None] = []
     for axis in range(ndim):
         known: list[ReceptiveField] = []
-        for f in branches:
+        for f in plain:
             field = f[axis]
             if field is None:
                 break
@@ -142,6 +330,20 @@ def merge(
             combined.append(_combine(axis, known, notes))
             continue
         combined.append(None)
+    return tuple(combined), notes
+
+
+def _merge_exact(
+    branches: list[tuple[Field | None, ...]], ndim: int
+) -> tuple[tuple[Field | None, ...] | None, list[str]]:
+    """Per axis, the union of the branches' fields (a phased field is kept exact through a merge)."""
+    notes: list[str] = []
+    if any(len(f) != ndim for f in branches):
+        return None, notes
+    combined: list[Field | None] = []
+    for axis in range(ndim):
+        known = [f[axis] for f in branches]
+        combined.append(None if None in known else _union(axis, known, notes))  # type: ignore[arg-type]
     return tuple(combined), notes
 
 

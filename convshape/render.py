@@ -10,6 +10,7 @@ from __future__ import annotations
 from convshape._frozen import frozen
 from convshape.errors import ParameterError, check_int
 from convshape.layers import fmt_shape
+from convshape.receptive import PhasedField
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,12 +27,22 @@ MAC_CONVENTION = (
 RF_CONVENTION = "RF: receptive field size / effective stride on each spatial axis (Araujo et al. 2019)"
 
 
-def _rf_text(fields: tuple[ReceptiveField | None, ...] | None) -> str:
+def _rf_text(fields: tuple[ReceptiveField | PhasedField | None, ...] | None) -> str:
     if not fields:
         return "-"
     sizes = "x".join("?" if f is None else str(f.size) for f in fields)
     strides = "x".join("?" if f is None else str(f.stride) for f in fields)
-    return f"{sizes} /{strides}"
+    if all(f is None or f.period == 1 for f in fields):
+        return f"{sizes} /{strides}"
+    # after upsampling: the largest field, a stride that may be a fraction, and the period of
+    # the phases (one number when every axis has it): 204x204 /1x1 p16
+    periods = {None if f is None else f.period for f in fields}
+    shown = (
+        str(periods.pop())
+        if len(periods) == 1
+        else "x".join("?" if f is None else str(f.period) for f in fields)
+    )
+    return f"{sizes} /{strides} p{shown}"
 
 
 def _label(row: Row) -> str:
@@ -190,7 +201,7 @@ class Line:
     params: int
     buffers: int
     macs: int
-    receptive_field: tuple[ReceptiveField | None, ...] | None
+    receptive_field: tuple[ReceptiveField | PhasedField | None, ...] | None
     rows: int
     notes: tuple[str, ...]
 
@@ -518,10 +529,23 @@ def render(
 _memory = memory
 
 
-def _rf_dict(fields: tuple[ReceptiveField | None, ...] | None) -> list[dict[str, int] | None] | None:
+def _rf_dict(
+    fields: tuple[ReceptiveField | PhasedField | None, ...] | None,
+) -> list[dict[str, Any] | None] | None:
+    """Per axis ``{size, stride, padding}``; a phased field (after upsampling) gives its stride as
+    ``"numerator/denominator"``, its period and its per-phase ``[first, last]`` input pixels."""
     if fields is None:
         return None
-    return [None if f is None else {"size": f.size, "stride": f.stride, "padding": f.padding} for f in fields]
+    out: list[dict[str, Any] | None] = []
+    for f in fields:
+        if f is None:
+            out.append(None)
+        elif isinstance(f, PhasedField):
+            spans = [None if s is None else list(s) for s in f.spans]
+            out.append({"size": f.size, "stride": str(f.stride), "period": f.period, "spans": spans})
+        else:
+            out.append({"size": f.size, "stride": f.stride, "padding": f.padding})
+    return out
 
 
 def _shape_list(shape: tuple[int | None, ...] | None) -> list[int | None] | None:

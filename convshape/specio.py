@@ -36,6 +36,7 @@ from convshape.containers import (
     Add,
     Cat,
     Concat,
+    CropCat,
     Graph,
     Multiply,
     Node,
@@ -135,6 +136,7 @@ LEAF_TYPES: dict[str, type[Layer]] = {
     "add": Add,
     "multiply": Multiply,
     "cat": Cat,
+    "crop_cat": CropCat,
 }
 CONTAINER_TYPES = ("sequential", "residual", "concat", "graph")
 TYPE_NAMES = {cls: name for name, cls in LEAF_TYPES.items()}

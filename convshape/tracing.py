@@ -51,9 +51,10 @@ if TYPE_CHECKING:
 
     from convshape.arithmetic import AxisWindow
     from convshape.layers import Shape
+    from convshape.receptive import PhasedField
     from convshape.render import Memory
 
-    Fields = Union[tuple[Union[ReceptiveField, None], ...], None]
+    Fields = Union[tuple[Union[ReceptiveField, PhasedField, None], ...], None]
     #: what flows along the network: a shape and its receptive fields
     Value = tuple[Union[Shape, None], Fields]
     #: a path as a linked list: (parent, segment), None at the root; joined when a row is read
@@ -85,7 +86,8 @@ class Row(tuple):  # type: ignore[type-arg]
         kernels: 2-D (N-D) kernels: ``out x in / groups`` for convolutions, else 0.
         macs: Multiply-accumulates per sample, bias excluded.
         receptive_field: Per spatial axis, the field of the output relative to the network input
-            (``None`` where not defined: no spatial axes, or after a transposed convolution/upsampling).
+            (``None`` where not defined: no spatial axes, or after upsampling by a fraction; after a
+            transposed convolution or whole-factor upsampling, a phased field with a fractional stride).
         uncovered: Per spatial axis, input positions no window reads (window layers only).
         windows: The resolved per-axis arithmetic (window layers only), used by explanations.
         notes: Remarks that are not errors (misaligned branches, Linear on a spatial map).
@@ -487,7 +489,10 @@ class _Tracer:
     def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:
         found: list[ConvShapeError] = []
         shapes = [shape for shape, _ in inputs]
-        fields, notes = merge([f for _, f in inputs])
+        incoming = [f for _, f in inputs]
+        if code == _MERGE and layer._aligns:  # type: ignore[attr-defined]  # a merge that crops its inputs
+            incoming = layer._align(shapes, incoming)  # type: ignore[attr-defined]
+        fields, notes = merge(incoming)
         params = macs = 0
         if code == _RESIDUAL:
             shape = equal_shapes(shapes[0], shapes[1], found)

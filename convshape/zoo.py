@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from convshape.containers import (
     Concat,
+    CropCat,
+    Graph,
+    Node,
     Residual,
     Sequential,
 )
@@ -53,6 +56,7 @@ __all__ = [
     "seed",
     "seed_table",
     "unet",
+    "unet_2015",
     "vgg16",
 ]
 
@@ -375,6 +379,41 @@ def unet(in_channels: int = 3, num_classes: int = 2, base: int = 64, depth: int 
         down = Sequential(MaxPool(2), inner, ConvTranspose(widths[level], 2, stride=2))
         inner = Sequential(_double_conv(widths[level]), Concat(Identity(), down), _double_conv(widths[level]))
     return Sequential(inner, Conv(num_classes, 1, name="head"), name="unet")
+
+
+def _valid_pair(out: int) -> list[Layer]:
+    return [Conv(out, 3), Activation("relu"), Conv(out, 3), Activation("relu")]
+
+
+def unet_2015(num_classes: int = 2) -> Graph:
+    """The U-Net of Ronneberger, Fischer and Brox (2015) as published, for a 1x572x572 tile.
+
+    Unpadded 3x3 convolutions (each followed by a ReLU), 2x2 max pooling, 2x2 up-convolutions
+    that halve the channels, and skip connections cropped to the decoder's size and
+    concatenated (:class:`~convshape.CropCat`: 568 -> 392, 280 -> 200, 136 -> 104, 64 -> 56);
+    a 1x1 convolution gives the *num_classes* maps of the 388x388 output.
+
+    >>> from convshape import trace
+    >>> report = trace(unet_2015(), (1, 572, 572))
+    >>> report.output_shape, report.total_params
+    ((2, 388, 388), 31030658)
+    """
+    widths = (64, 128, 256, 512)
+    nodes = [Node("down1", _valid_pair(64))]
+    for level, width in enumerate(widths[1:], 2):
+        nodes.append(Node(f"down{level}", [MaxPool(2), *_valid_pair(width)]))
+    nodes.append(Node("bottom", [MaxPool(2), *_valid_pair(1024)]))
+    below = "bottom"
+    for level in range(4, 0, -1):
+        width = widths[level - 1]
+        nodes += [
+            Node(f"up{level}", ConvTranspose(width, 2, stride=2), [below]),
+            Node(f"cat{level}", CropCat(), [f"down{level}", f"up{level}"]),
+            Node(f"dec{level}", _valid_pair(width)),
+        ]
+        below = f"dec{level}"
+    nodes.append(Node("head", Conv(num_classes, 1)))
+    return Graph(nodes, name="unet_2015")
 
 
 #: name -> (builder, usual input shape)

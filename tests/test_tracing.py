@@ -24,6 +24,7 @@ from convshape import (
     Residual,
     Sequential,
     ShapeError,
+    Upsample,
     check,
     trace,
     zoo,
@@ -162,7 +163,7 @@ def test_deep_nesting_and_long_chains_do_not_hit_the_recursion_limit() -> None:
 def _rf(net: Sequence[cs.Layer], shape: tuple[int, ...]) -> ReceptiveField:
     field = trace(net, shape).receptive_field
     assert field is not None
-    assert field[0] is not None
+    assert isinstance(field[0], ReceptiveField)  # no upsampling: a plain field
     return field[0]
 
 
@@ -220,12 +221,20 @@ def test_receptive_fields_match_araujo_et_al_published_values() -> None:
     assert _rf(mobilenet_v1, (3, 224, 224)) == ReceptiveField(315, 32, 126)
 
 
-def test_receptive_field_is_undefined_after_transposed_convolution() -> None:
-    """Transposed convolutions and upsampling are outside the recurrences: the field is None."""
+def test_receptive_field_after_upsampling_is_phased_or_undefined() -> None:
+    """A transposed convolution or a whole-factor upsampling gives a phased field with a fractional
+    stride (exactness: tests/test_receptive_phased.py); a fractional upsampling ends the field."""
+    from fractions import Fraction
+
+    from convshape.receptive import PhasedField
+
     report = trace(zoo.unet(), (3, 64, 64))
-    assert report.receptive_field is None
     assert report.rows[0].receptive_field == (ReceptiveField(3, 1, 1),) * 2
-    assert trace([ConvTranspose(4, 2, stride=2)], (4, 8, 8)).receptive_field is None
+    assert all(isinstance(f, PhasedField) and f.stride == 1 for f in report.receptive_field or ())
+    # one output pixel per input pixel: ConvTranspose(2, stride=2) halves the stride, period 2
+    up = trace([ConvTranspose(4, 2, stride=2)], (4, 8, 8)).receptive_field
+    assert up == (PhasedField(Fraction(1, 2), ((0, 0), (0, 0))),) * 2
+    assert trace([Upsample(scale_factor=1.5)], (4, 8, 8)).receptive_field == (None, None)
 
 
 def test_misaligned_branches_are_noted() -> None:
