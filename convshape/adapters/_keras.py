@@ -26,7 +26,7 @@ from convshape.adapters._common import collapse, unsupported
 from convshape.attention import MultiheadAttention, ScaledDotProductAttention
 from convshape.containers import Add, Cat, Graph, Multiply, Node, Sequential
 from convshape.elementwise import Learned, PReLU, Softmax, StochasticDepth
-from convshape.errors import UnsupportedLayerError
+from convshape.errors import ConvShapeError, UnsupportedLayerError
 from convshape.layers import (
     Activation,
     AdaptiveAvgPool,
@@ -264,15 +264,19 @@ def _prelu(layer: Any) -> Layer:
     return PReLU(count)
 
 
+def _pairs(value: Any) -> tuple[tuple[int, int], ...]:
+    """Keras' per-axis (before, after) pairs; the 1-D layers give a single pair."""
+    if isinstance(value[0], int):
+        return ((int(value[0]), int(value[1])),)
+    return tuple((int(a), int(b)) for a, b in value)
+
+
 def _zero_padding(layer: Any) -> Layer:
-    return Pad(tuple(tuple(int(v) for v in pair) for pair in layer.padding))
+    return Pad(_pairs(layer.padding))
 
 
 def _cropping(layer: Any) -> Layer:
-    crop = layer.cropping
-    if isinstance(crop[0], int):  # Cropping1D: one (before, after) pair
-        return Crop(((int(crop[0]), int(crop[1])),))
-    return Crop(tuple((int(a), int(b)) for a, b in crop))
+    return Crop(_pairs(layer.cropping))
 
 
 def _upsampling(layer: Any) -> Layer:
@@ -440,7 +444,12 @@ def _layer_spec(layer: Any) -> Layer:
         raise unsupported(_what(layer), "Keras", _supported())
     if not _channels_last(layer):
         raise _refuse(layer, "data_format='channels_first' (convshape reads channels-last Keras models)")
-    spec = converter(layer)
+    try:
+        spec = converter(layer)
+    except ConvShapeError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as err:
+        raise _refuse(layer, f"its configuration could not be read ({type(err).__name__}: {err})") from err
     activation = getattr(layer, "activation", None)
     name = getattr(activation, "__name__", "linear")
     if not isinstance(layer, (L.Activation,)) and activation is not None and name != "linear":
@@ -463,7 +472,6 @@ def _size(weights: Any) -> int:
 
 def _check(layer: Any, spec: Layer) -> Layer:
     """Trace *spec* on the layer's input shape; refuse it if Keras disagrees on shape or counts."""
-    from convshape.errors import ConvShapeError
     from convshape.tracing import trace
 
     try:
