@@ -435,7 +435,13 @@ def _qualname(op: Any) -> str:
 def _supported() -> list[str]:
     names = [cls.__name__ for cls in (*LAYERS, *MERGE_LAYERS)]
     names += [key.rsplit(".", 1)[1] for key in (*APPLICATION_LAYERS, SCALED_SUM)]
-    return [*names, "Attention", "Sequential", "Functional", "keras.ops add/multiply"]
+    return [
+        *names,
+        "Attention",
+        "Sequential",
+        "Functional",
+        "keras.ops add/subtract/multiply/divide by a number",
+    ]
 
 
 def _layer_spec(layer: Any) -> Layer:
@@ -554,9 +560,7 @@ def _op_nodes(op: Any, name: str, sources: list[str], constants: list[Any]) -> l
     """A keras.ops call on KerasTensors: an element-wise op with a number, or a merge of tensors."""
     kind = OPS.get(type(op).__name__) if type(op).__module__ == "keras.src.ops.numpy" else None
     if kind is None:
-        raise unsupported(
-            f"the Keras operation {type(op).__name__} ({name!r})", "Keras", [*OPS, *_supported()]
-        )
+        raise unsupported(f"the Keras operation {type(op).__name__} ({name!r})", "Keras", _supported())
     numbers = [c for c in constants if isinstance(c, (int, float)) and not isinstance(c, bool)]
     if len(sources) == 1 and len(numbers) == 1 and len(constants) == 1:
         return [Node(name, Activation(f"{kind} {numbers[0]:g}"), sources)]
