@@ -1146,30 +1146,49 @@ class Flatten(Layer):
 class BatchNorm(Layer):
     """Batch normalisation: ``2 x channels`` parameters when affine (running statistics are buffers).
 
+    Keras' conventions are keywords: ``scale=False`` (or ``center=False``) learns only the shift
+    (or only the scale), ``C`` parameters; ``batches_tracked=False`` leaves out PyTorch's
+    ``num_batches_tracked`` counter, so the buffers are the ``2 x C`` moving mean and variance.
+
     >>> from convshape import trace
     >>> trace(BatchNorm(), (64, 56, 56)).total_params
     128
+    >>> report = trace(BatchNorm(scale=False, batches_tracked=False), (64, 56, 56))
+    >>> report.total_params, report.total_buffers
+    (64, 128)
     """
 
     _: KW_ONLY
     affine: bool = True
+    center: bool = True
+    scale: bool = True
+    batches_tracked: bool = True
     name: str | None = None
 
     def __post_init__(self) -> None:
-        _check_bool("BatchNorm", "affine", self.affine)
+        for flag in ("affine", "center", "scale", "batches_tracked"):
+            _check_bool("BatchNorm", flag, getattr(self, flag))
+        if self.affine and not (self.center or self.scale):
+            raise ParameterError(
+                "center=False and scale=False learn nothing: use affine=False", where="BatchNorm"
+            )
         _check_name(self, self.name)
 
-    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+    def _params(self, shape: Shape) -> int:
         channels = shape[0]
-        return shape, (2 * channels if self.affine and channels is not None else 0), 0, 0, KEEP
+        if not self.affine or channels is None:
+            return 0
+        return channels * (int(self.center) + int(self.scale))
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        return shape, self._params(shape), 0, 0, KEEP
 
     def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
-        channels = shape[0]
-        return shape, (2 * channels if self.affine and channels is not None else 0), 0, 0, fields
+        return shape, self._params(shape), 0, 0, fields
 
     def _buffers(self, output_shape: Shape | None) -> int:
         channels = output_shape[0] if output_shape else None
-        return 2 * channels + 1 if channels is not None else 0
+        return 2 * channels + int(self.batches_tracked) if channels is not None else 0
 
 
 class _Passthrough(Layer):

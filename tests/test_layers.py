@@ -261,3 +261,19 @@ def test_describe_shows_only_what_differs_from_defaults() -> None:
     )
     assert Residual(Conv(4, 1)).describe() == "Residual(add)"
     assert Concat(Identity(), Identity()).describe() == "Concat(2 branches)"
+
+
+def test_batch_norm_keras_conventions() -> None:
+    """center/scale choose the learned halves; batches_tracked=False drops PyTorch's batch counter."""
+    shape = (16, 4, 4)
+    full = trace(BatchNorm(), shape)
+    assert (full.total_params, full.total_buffers) == (2 * 16, 2 * 16 + 1)
+    shift = trace(BatchNorm(scale=False, batches_tracked=False), shape)
+    assert (shift.total_params, shift.total_buffers) == (16, 2 * 16)
+    assert trace(BatchNorm(center=False), shape).total_params == 16
+    assert trace(BatchNorm(affine=False, batches_tracked=False), shape).total_buffers == 2 * 16
+    assert BatchNorm(scale=False).describe() == "BatchNorm(scale=False)"
+    with pytest.raises(ParameterError, match="use affine=False"):
+        BatchNorm(center=False, scale=False)
+    with pytest.raises(TypeError, match="scale"):
+        BatchNorm(scale=1)  # type: ignore[arg-type]
