@@ -150,6 +150,8 @@ class _Reader:
         self.batch = 1
         self.declared: dict[str, tuple[int, ...]] = {}
         self.where = ""
+        #: where each output node's batch axis is (0 unless a Transpose or Reshape moved it)
+        self.output_batch: dict[str, int] = {}
         for info in [*self.graph.value_info, *self.graph.output]:
             dims = info.type.tensor_type.shape.dim
             if (
@@ -360,8 +362,12 @@ class _Reader:
                         f"{len(dims) - 1} besides the batch"
                     )
             else:
-                declared = [int(d.dim_value) if d.HasField("dim_value") else 0 for d in dims[1:]]
-                if any(v <= 0 for v in declared):
+                declared = [int(d.dim_value) if d.HasField("dim_value") else -1 for d in dims[1:]]
+                if 0 in declared:
+                    raise UnsupportedLayerError(
+                        f"the input {info.name!r} is an empty tensor {declared} (convshape sizes are >= 1)"
+                    )
+                if any(v < 0 for v in declared):
                     raise UnsupportedLayerError(
                         f"the input {info.name!r} has symbolic sizes {[d.dim_param or d.dim_value for d in dims]}; "
                         "give input_shape= (without the batch)"
@@ -369,6 +375,10 @@ class _Reader:
                 shape = tuple(declared)
         if any(v < 1 for v in shape):
             raise ShapeError(f"input shape {shape} has a size below 1")
+        if not shape:
+            raise UnsupportedLayerError(
+                f"the input {info.name!r} has only the batch axis; convshape shapes start with the channels"
+            )
         self.acts[info.name] = _Act("input", shape, 0)
 
     def read(self) -> Graph:
@@ -408,6 +418,7 @@ class _Reader:
             outputs = [self.nodes[0].name]
         if not outputs:
             raise UnsupportedLayerError("no graph output depends on the input")
+        self.output_batch = {act.node: act.bpos for act in self.acts.values() if act.node in outputs}
         return Graph(self.nodes, list(dict.fromkeys(outputs)))
 
     def handlers(self) -> dict[str, Callable[[Any, dict[str, Any]], None]]:
@@ -579,7 +590,9 @@ class _Reader:
                     "allows it, convshape's pooling follows PyTorch's rule (padding <= kernel_size // 2)"
                 ) from None
             raise err.located(self.where) from None
-        self.emit(node.name or node.output[0], op, [x], output=node.output[0])
+        result = self.emit(node.name or node.output[0], op, [x], output=node.output[0])
+        if len(node.output) > 1 and node.output[1]:  # MaxPool's indices: the same shape, no data flow here
+            self.put_dims(node.output[1], result.full(self.batch))
 
     def global_pool(self, node: Any, a: dict[str, Any]) -> None:
         x = self.act(node)
@@ -1111,6 +1124,8 @@ class _Reader:
 
     def resolve_target(self, full: tuple[int, ...], shape: list[int], allowzero: bool) -> list[int]:
         target = list(shape)
+        if allowzero and 0 in target:
+            raise self.fail(f"reshapes to {shape}, an empty tensor")
         for i, v in enumerate(target):
             if v == 0 and not allowzero:
                 if i >= len(full):
@@ -1368,6 +1383,8 @@ class _Reader:
                 raise self.bad("a step is 0")
             cuts[ax] = self.bounds(full[ax], start, end, step)
         target = [len(range(*cuts[i])) if i in cuts else d for i, d in enumerate(full)]
+        if 0 in target and node.input[0] in self.acts:
+            raise self.fail(f"slices {full} to {target}, an empty tensor")
         if node.input[0] in self.consts:
             const = self.consts[node.input[0]]
             if const.value is not None:
@@ -1734,6 +1751,11 @@ def _parse(data: bytes, what: str) -> Any:
 
 def convert(model_or_path: Any, input_shape: Sequence[int] | None = None) -> Graph:
     """from_onnx(): read a ModelProto, serialised bytes or a path."""
+    return read(model_or_path, input_shape)[0]
+
+
+def read(model_or_path: Any, input_shape: Sequence[int] | None = None) -> tuple[Graph, dict[str, int]]:
+    """The Graph, and for each output node the position of the batch axis in ONNX's shape."""
     base: Path | None = None
     if isinstance(model_or_path, (str, Path)):
         path = Path(model_or_path)
@@ -1752,4 +1774,6 @@ def convert(model_or_path: Any, input_shape: Sequence[int] | None = None) -> Gra
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in input_shape)
     ):
         raise TypeError(f"input_shape must be a sequence of ints, got {input_shape!r}")
-    return _Reader(model, base, input_shape).read()
+    reader = _Reader(model, base, input_shape)
+    graph = reader.read()
+    return graph, reader.output_batch
