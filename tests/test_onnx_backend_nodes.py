@@ -135,22 +135,3 @@ def test_backend_node_case(name: str) -> None:
         shape.insert(batch_at[name], first.shape[0])
         produced.append(tuple(shape))
     assert produced == expected[: len(produced)]
-
-
-def test_backend_node_cases_mostly_pass() -> None:
-    """Most in-scope cases are read (the rest are refusals listed in REFUSALS)."""
-    passed = refused = 0
-    for case in CASES.values():
-        model, expected = _model(case)
-        first = _as_array(case.data_sets[0][0][0])
-        if first.ndim == 0:
-            continue
-        try:
-            spec, batch_at = read(model)
-        except cs.UnsupportedLayerError:
-            refused += 1
-            continue
-        shape = list(cs.trace(spec, tuple(first.shape[1:])).output_shape)
-        shape.insert(batch_at[spec.outputs[0]], first.shape[0])
-        passed += tuple(shape) == expected[0]
-    assert passed >= 0.75 * (passed + refused), (passed, refused)

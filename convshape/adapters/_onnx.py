@@ -413,9 +413,11 @@ class _Reader:
                 outputs.append(self.acts[out.name].node)
             elif out.name not in self.consts:
                 raise SpecError(f"the graph output {out.name!r} is not produced by any node")
-        if not self.nodes:
-            self.nodes.append(Node(self.unique("identity"), Identity(), ["input"]))
-            outputs = [self.nodes[0].name]
+        if "input" in outputs:  # an output that is the input itself (an Identity-only graph)
+            name = self.unique("identity")
+            self.nodes.append(Node(name, Identity(), ["input"]))
+            outputs = [name if o == "input" else o for o in outputs]
+            self.acts[f"{name}:out"] = _Act(name, (), 0)
         if not outputs:
             raise UnsupportedLayerError("no graph output depends on the input")
         self.output_batch = {act.node: act.bpos for act in self.acts.values() if act.node in outputs}
@@ -634,8 +636,7 @@ class _Reader:
         rank = len(ref.shape) + 1
         offset = ref.bpos - (rank - len(dims))
         if 0 <= offset < len(dims):
-            if dims[offset] != 1:
-                raise self.fail(f"the constant {name!r} {dims} varies along the batch axis")
+            self.check_batch_copies(name, offset)
             dims = dims[:offset] + dims[offset + 1 :]
             bpos = offset
         else:
@@ -692,8 +693,9 @@ class _Reader:
                     and (name_b not in self.acts)
                 ):
                     candidate = out_rank - 2 if rb >= 2 else out_rank - 1
-                elif o.bpos < r - 2:
-                    candidate = out_rank - (r - o.bpos)
+                elif o.bpos < r - 2:  # a leading axis; a 1-D other operand removes one trailing axis
+                    drop = 1 if (rb if name == name_a else ra) == 1 else 0
+                    candidate = out_rank - (r - o.bpos - drop)
                 else:
                     raise self.fail("the batch axis is one of the multiplied axes")
                 if bpos is not None and candidate != bpos:
@@ -868,12 +870,18 @@ class _Reader:
         self.set_act(node.output[0], result)
         return None
 
+    def check_batch_copies(self, name: str, axis: int) -> None:
+        """A weight's entry on the batch axis must be 1: a tensor per sample has no batchless form
+        (its copies could differ; an exporter's folded class token is one, refused too)."""
+        dims = self.consts[name].dims
+        if dims[axis] != 1:
+            raise self.fail(f"the weight {name!r} {dims} varies along the batch axis")
+
     def batchless(self, name: str, x: _Act, out_rank: int, bpos: int) -> tuple[int, ...]:
         dims = self.consts[name].dims
         offset = bpos - (out_rank - len(dims))
         if 0 <= offset < len(dims):
-            if dims[offset] != 1:
-                raise self.fail(f"the weight {name!r} {dims} varies along the batch axis")
+            self.check_batch_copies(name, offset)
             dims = dims[:offset] + dims[offset + 1 :]
         return dims or (1,)
 
