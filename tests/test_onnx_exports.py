@@ -9,8 +9,7 @@ its current opset.  Compared:
 * MACs: ``FlopCounterMode`` on the real forward, halved, per sample (timm's attention is run
   without the fused kernel, whose MACs FlopCounterMode does not count on CPU);
 * parameters: the ONNX file's own weights: the elements of its floating-point initializers
-  with more than one element, without BatchNormalization's running statistics, a tensor the
-  exporter copied along the batch axis counted once.  Exporters fold BatchNorm into the
+  with more than one element, without BatchNormalization's running statistics.  Exporters fold BatchNorm into the
   convolutions (and the dynamo exporter drops a folded bias that is all zeros), so this is
   what the file holds; for training-mode TorchScript exports it is also checked to equal
   ``sum(p.numel() for p in model.parameters())``.
@@ -103,24 +102,25 @@ def _export(model: Any, mode: str, x: Any) -> Any:
 
 
 def _file_params(model: Any) -> int:
-    """The weights the file holds (see the module docstring)."""
+    """The weights the file holds (see the module docstring); the TorchScript exporter stores equal
+    tensors once and hands out copies through Identity nodes: each copy counts."""
     stats = {
         name for node in model.graph.node if node.op_type == "BatchNormalization" for name in node.input[3:5]
     }
-    used = {name for node in model.graph.node for name in node.input}
+    source = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in source:
+            source[node.output[0]] = source[node.input[0]]
+    used = {name for node in model.graph.node if node.op_type != "Identity" for name in node.input}
     floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE)
     total = 0
-    for tensor in model.graph.initializer:
-        if tensor.data_type not in floats or tensor.name in stats or tensor.name not in used:
+    for name in used - stats:
+        tensor = source.get(name)
+        if tensor is None or tensor.data_type not in floats:
             continue
         size = int(np.prod(tensor.dims)) if tensor.dims else 1
-        if size <= 1:
-            continue
-        if tensor.dims and tensor.dims[0] == BATCH:
-            value = numpy_helper.to_array(tensor)
-            if all(np.array_equal(value[0], value[i]) for i in range(1, BATCH)):
-                size //= BATCH
-        total += size
+        if size > 1:
+            total += size
     return total
 
 

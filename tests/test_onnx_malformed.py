@@ -261,7 +261,7 @@ def test_external_data_stays_inside_the_model_folder(tmp_path: Path) -> None:
         with pytest.raises(cs.UnsupportedLayerError, match="load the model from its path"):
             from_onnx(unplaced)  # no folder known: no file is read at all
     inside = folder / "shape.bin"
-    inside.write_bytes(np.array([1, -1], dtype=np.int64).tobytes())
+    inside.write_bytes(np.array([0, -1], dtype=np.int64).tobytes())
     shape.external_data[0].value = "shape.bin"
     onnx.save_model(_model(nodes, [shape], (3, 4)), str(path))
     assert cs.trace(from_onnx(path), (3, 4)).output_shape == (12,)
