@@ -7,6 +7,7 @@ weights' dims, and external data read only from inside the model's folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import tracemalloc
@@ -123,14 +124,11 @@ def test_fuzzed_models_give_convshape_errors_only() -> None:
         model = _mutate(base, rng)
         try:
             spec = from_onnx(model)
-        except cs.ConvShapeError as err:
-            errors += 1
-            assert str(err)
-            continue
-        try:
-            cs.trace(spec, (3, 16, 16))
         except cs.ConvShapeError:
-            pass
+            errors += 1
+            continue
+        with contextlib.suppress(cs.ConvShapeError):
+            cs.trace(spec, (3, 16, 16))
     assert 0 < errors < FUZZ_CASES
 
 
@@ -148,10 +146,8 @@ def test_fuzzed_bytes_and_files(tmp_path: Path) -> None:
     for sample in samples:
         path.write_bytes(sample)
         for source in (path, sample):
-            try:
+            with contextlib.suppress(cs.ConvShapeError):
                 from_onnx(source)
-            except cs.ConvShapeError:
-                pass
     path.write_bytes(b"\x08\x07")  # a valid message without a graph
     with pytest.raises(cs.SpecError, match="not an ONNX model"):
         from_onnx(path)
@@ -163,16 +159,16 @@ def test_garbage_auto_pad_and_missing_inputs_name_the_node() -> None:
         [_weight("w", 4, 3, 3, 3)],
         (3, 8, 8),
     )
-    with pytest.raises(cs.SpecError, match="node 'c' \\(Conv\\).*auto_pad 'GARBAGE'"):
+    with pytest.raises(cs.SpecError, match=r"node 'c' \(Conv\).*auto_pad 'GARBAGE'"):
         from_onnx(bad_pad)
     nowhere = _model([helper.make_node("Add", ["x", "ghost"], ["y"], name="add")], [], (3, 8, 8))
-    with pytest.raises(cs.SpecError, match="node 'add' \\(Add\\).*'ghost'"):
+    with pytest.raises(cs.SpecError, match=r"node 'add' \(Add\).*'ghost'"):
         from_onnx(nowhere)
     no_weight = _model([helper.make_node("Conv", ["x"], ["y"], name="c")], [], (3, 8, 8))
     with pytest.raises(cs.SpecError, match="node 'c'"):
         from_onnx(no_weight)
     no_kernel = _model([helper.make_node("MaxPool", ["x"], ["y"], name="p")], [], (3, 8, 8))
-    with pytest.raises(cs.SpecError, match="node 'p'.*kernel_shape"):
+    with pytest.raises(cs.SpecError, match=r"node 'p'.*kernel_shape"):
         from_onnx(no_kernel)
 
 
@@ -181,7 +177,7 @@ def test_matmul_by_a_weight_per_batch_element_is_refused() -> None:
     model = _model(
         [helper.make_node("MatMul", ["x", "b"], ["y"], name="mm")], [_weight("b", 2, 3, 4, 2)], (3, 5, 4)
     )
-    with pytest.raises(cs.UnsupportedLayerError, match="node 'mm' \\(MatMul\\).*varies along the batch axis"):
+    with pytest.raises(cs.UnsupportedLayerError, match=r"node 'mm' \(MatMul\).*varies along the batch axis"):
         from_onnx(model)
 
 
@@ -192,7 +188,7 @@ def test_matmul_by_constants_of_any_rank_gives_onnx_shape(b_shape: tuple[int, ..
         [helper.make_node("MatMul", ["x", "b"], ["y"], name="mm")], [_weight("b", *b_shape)], (3, 5, 4)
     )
     report = cs.trace(from_onnx(model), (3, 5, 4))
-    assert (2, *report.output_shape) == _onnx_shape(model)
+    assert (2, *(report.output_shape or ())) == _onnx_shape(model)
     assert report.total_params == int(np.prod(b_shape))
 
 
@@ -203,7 +199,7 @@ def test_concat_with_a_learned_constant() -> None:
     graph = model.graph
     graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1
     report = cs.trace(from_onnx(model), (6, 8))
-    assert (1, *report.output_shape) == _onnx_shape(model)
+    assert (1, *(report.output_shape or ())) == _onnx_shape(model)
     assert report.total_params == 8
 
 
