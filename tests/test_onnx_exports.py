@@ -51,6 +51,9 @@ CORPUS = [(m, mode) for m in MODELS for mode in MODES] if LONG else QUICK
 REFUSED = {
     ("vit_small", "eval"): "merges or splits the batch axis",
     ("vit_small", "train"): "merges or splits the batch axis",
+    ("vit_small", "dynamo"): "varies along the batch axis",
+    ("timm:vit_tiny_patch16_224", "dynamo"): "varies along the batch axis",
+    ("timm:deit_tiny_patch16_224", "dynamo"): "varies along the batch axis",
     ("convnext_tiny", "dynamo"): "merges or splits the batch axis",
     ("timm:convnext_atto", "dynamo"): "merges or splits the batch axis",
 }
