@@ -42,19 +42,32 @@ def from_torch(module: Any, input_shape: Sequence[int] | None = None) -> Layer:
     return convert(module)
 
 
-def from_onnx(model_or_path: Any) -> Layer:
-    """A convshape :class:`~convshape.Graph` for an ONNX model (a ``ModelProto`` or a file path).
+def from_onnx(model_or_path: Any, input_shape: Any = None) -> Layer:
+    """A convshape :class:`~convshape.Graph` for an ONNX model (a ``ModelProto``, its bytes, or a file path).
 
-    Reads Conv, ConvTranspose, the pools (``ceil_mode``, ``auto_pad``, begin/end ``pads``),
-    Gemm/MatMul, BatchNormalization, Flatten/Reshape, Add/Mul/Concat, activations, Clip,
-    Dropout, Constant and Identity; parameters come from the initializers.
+    Reads the operators exporters emit for vision models (convolutions, pooling, Gemm/MatMul,
+    the normalisations, Reshape/Transpose/Slice/Split/Squeeze/Unsqueeze/Concat, Resize, Pad,
+    reductions, Softmax, element-wise operators), opset 11 to current.  Constant sub-graphs
+    (``Shape -> Gather -> Concat`` chains computing a Reshape target) and Identity aliases are
+    folded; initializers used as operands become :class:`~convshape.Learned` tensors.  Only the
+    dims of the weights are read; a file's external data is read only from inside its folder.
+
+    Args:
+        model_or_path: An ``onnx.ModelProto``, serialised bytes, or a path.
+        input_shape: The input shape without the batch axis, needed when the model's input
+            has symbolic sizes (the declared static shape is used otherwise).
+
+    Raises:
+        UnsupportedLayerError: An operator (or a use of one) convshape cannot model, naming the node.
+        SpecError: A file that is not an ONNX model, or a malformed node (named).
+        ShapeError: A node whose shapes do not fit, or that disagree with the shapes the model declares.
 
     >>> from convshape import from_onnx                 # doctest: +SKIP
     >>> spec = from_onnx("resnet18.onnx")               # doctest: +SKIP
     """
     from convshape.adapters._onnx import convert
 
-    return convert(model_or_path)
+    return convert(model_or_path, input_shape)
 
 
 def from_keras(model: Any) -> Layer:
