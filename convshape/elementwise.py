@@ -142,7 +142,8 @@ class Learned(Layer):
 
     ``prod(shape)`` parameters unless *params* says otherwise (a tensor computed from other
     parameters, e.g. a relative position bias gathered from a smaller table; 0 for a buffer).
-    No MACs.
+    *macs* are the multiply-accumulates spent computing it per sample (a positional encoding
+    made by a convolution of a fixed grid), 0 for a stored tensor.
 
     >>> from convshape import trace
     >>> trace(Learned((96, 1, 1), op="multiply"), (96, 56, 56)).total_params
@@ -157,6 +158,7 @@ class Learned(Layer):
     _: KW_ONLY
     op: str | None = None
     params: int | None = None
+    macs: int = 0
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("shape",)
@@ -182,6 +184,12 @@ class Learned(Layer):
                 raise TypeError(f"Learned: {err}") from None
             except ParameterError as err:
                 raise err.located("Learned") from None
+        try:
+            check_int("macs", self.macs, 0)
+        except TypeError as err:
+            raise TypeError(f"Learned: {err}") from None
+        except ParameterError as err:
+            raise err.located("Learned") from None
         if self.op not in _LEARNED_OPS:
             raise ParameterError(f"op must be None, 'add' or 'multiply', got {self.op!r}", where="Learned")
         _set(self, "shape", items)
@@ -190,7 +198,7 @@ class Learned(Layer):
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         count = prod(self.shape) if self.params is None else self.params
         if self.op is None:
-            return self.shape, count, 0, 0, None
+            return self.shape, count, 0, self.macs, None
         from convshape.containers import broadcast_shapes
 
         found: list[ConvShapeError] = []
@@ -199,7 +207,7 @@ class Learned(Layer):
             problems.extend(found)
             return FAILED
         step: RFStep = KEEP if out == shape else None
-        return out, count, 0, 0, step
+        return out, count, 0, self.macs, step
 
     def _notes(self, shape: Shape | None) -> tuple[str, ...]:
         if self.op is None:

@@ -1317,8 +1317,13 @@ class Shared(Layer):
         return self.layer._windows(shape)
 
     def _notes(self, shape: Shape | None) -> tuple[str, ...]:
-        whose = f" (counted at {self.of})" if self.of else ""
-        return (f"weights shared with another call{whose}; this row counts {self.params:,} parameters",)
+        if self.of is None:
+            return (
+                f"weights not counted here (fixed buffers, or derived from parameters); this row counts {self.params:,} parameters",
+            )
+        return (
+            f"weights shared with another call (counted at {self.of}); this row counts {self.params:,} parameters",
+        )
 
     def describe(self) -> str:
         return f"Shared({self.layer.describe()}" + (f", of={self.of!r})" if self.of else ")")

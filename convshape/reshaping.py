@@ -44,6 +44,7 @@ __all__ = [
     "ChannelShuffle",
     "Chunk",
     "Crop",
+    "Expand",
     "Permute",
     "PixelShuffle",
     "PixelUnshuffle",
@@ -244,6 +245,76 @@ class Reshape(Layer):
             return FAILED
         out = tuple(total // known if v == -1 else v for v in target)
         return out, 0, 0, 0, KEEP if out == tuple(shape) else None
+
+
+@frozen
+class Expand(Layer):
+    """Repeat axes of size 1 to *shape* (``x.expand(...)`` without the batch axis; ``-1`` keeps an axis).
+
+    Broadcasting rules: the input is aligned to the right of *shape*, and each of its axes must
+    have the target size or size 1.
+
+    >>> from convshape import trace
+    >>> trace(Expand((-1, 32, 32)), (256, 1, 1)).output_shape
+    (256, 32, 32)
+    """
+
+    shape: tuple[int, ...]
+    _: KW_ONLY
+    name: str | None = None
+
+    _positional: ClassVar[tuple[str, ...]] = ("shape",)
+
+    def __post_init__(self) -> None:
+        value = self.shape
+        try:
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+                raise TypeError(
+                    f"shape must be a non-empty sequence of ints, got {type_name(value)} {value!r}"
+                )
+            items = tuple(check_int(f"shape[{i}]", v, -1) for i, v in enumerate(value))
+        except TypeError as err:
+            raise TypeError(f"Expand: {err}") from None
+        except ParameterError as err:
+            raise err.located("Expand") from None
+        if 0 in items:
+            raise ParameterError(
+                f"shape {items} has a 0: sizes are at least 1 (or -1 to keep one)", where="Expand"
+            )
+        _set(self, "shape", items)
+        _check_name(self, self.name)
+
+    def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
+        target = self.shape
+        if len(target) < len(shape):
+            problems.append(
+                ShapeError(f"cannot expand {fmt_shape(shape)} to fewer axes {target}", where="shape")
+            )
+            return FAILED
+        lead = len(target) - len(shape)
+        out: list[int | None] = []
+        for i, want in enumerate(target):
+            have = shape[i - lead] if i >= lead else None
+            if want == -1:
+                if i < lead:
+                    problems.append(
+                        ShapeError(f"-1 at new axis {i} of {target}: a new axis needs a size", where="shape")
+                    )
+                    return FAILED
+                out.append(have)
+            elif i >= lead and have is not None and have not in (1, want):
+                problems.append(
+                    ShapeError(
+                        f"cannot expand {fmt_shape(shape)} to {target}: axis {i - lead} has size {have}, "
+                        f"not 1 or {want}",
+                        where="shape",
+                    )
+                )
+                return FAILED
+            else:
+                out.append(want)
+        result = tuple(out)
+        return result, 0, 0, 0, KEEP if result == tuple(shape) else None
 
 
 @frozen

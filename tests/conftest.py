@@ -212,3 +212,27 @@ def pytest_configure(config: pytest.Config) -> None:
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
         sys.path.append(here)
+
+
+@pytest.fixture(scope="session")
+def vision_libraries() -> Any:
+    """torchvision and timm (either may be None), importable beside the CPU build of torch.
+
+    torchvision's wheel registers fake kernels for ``torchvision::nms`` and ``::qnms``, whose
+    schemas the CPU build lacks: they are defined first (classification and segmentation models
+    never call them). Skips when torch or torchvision is missing.
+    """
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    lib = torch.library.Library("torchvision", "DEF")
+    lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    lib.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
+    torchvision = pytest.importorskip("torchvision", reason="torchvision is not installed")
+    # timm's attention written out (q @ k, softmax, @ v): FlopCounterMode counts 0 for the fused
+    # kernel on the CPU, and the ONNX exports keep the products visible
+    os.environ.setdefault("TIMM_FUSED_ATTN", "0")
+    timm: Any
+    try:
+        import timm
+    except ImportError:
+        timm = None
+    return types.SimpleNamespace(lib=lib, torchvision=torchvision, timm=timm)

@@ -60,21 +60,10 @@ REFUSED = {
 
 
 @pytest.fixture(scope="module")
-def libraries() -> Any:
-    """torchvision (its two operator schemas defined first, as the CPU build lacks them) and timm."""
-    import types
-
+def libraries(vision_libraries: Any) -> Any:
+    """torchvision and timm (see conftest.vision_libraries), timm's attention written out."""
     os.environ.setdefault("TIMM_FUSED_ATTN", "0")
-    lib = torch.library.Library("torchvision", "DEF")
-    lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-    lib.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
-    torchvision = pytest.importorskip("torchvision", reason="torchvision is not installed")
-    timm: Any
-    try:
-        import timm
-    except ImportError:
-        timm = None
-    return types.SimpleNamespace(lib=lib, torchvision=torchvision, timm=timm)
+    return vision_libraries
 
 
 def _build(name: str, libraries: Any) -> Any:

@@ -44,9 +44,11 @@ from convshape.layers import (
     Unused,
     Upsample,
 )
-from convshape.normalization import GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm
+from convshape.normalization import GroupNorm, InstanceNorm, LayerNorm
 from convshape.reshaping import (
     ChannelShuffle,
+    Crop,
+    Expand,
     Permute,
     PixelShuffle,
     PixelUnshuffle,
@@ -67,25 +69,51 @@ class UnusedParametersWarning(UserWarning):
 
 
 class _Dyn:
-    """A tensor that depends on the input: the graph node holding it and where its batch axis is."""
+    """A tensor that depends on the input: the graph node holding it and where its batch lies.
 
-    __slots__ = ("batch", "name", "shape")
+    The batch lies in axis ``batch``, whose size is ``outer x BATCH x inner`` with the batch in
+    the middle (window attention folds windows into the batch axis: ``(B x windows, ...)``;
+    ``nn.MultiheadAttention`` folds heads in: ``(B x heads, L, d)``). Without the batch, that axis
+    has ``outer x inner`` values; it is dropped when that is 1.
+    """
 
-    def __init__(self, name: str, batch: int, shape: tuple[int, ...]) -> None:
-        self.name, self.batch, self.shape = name, batch, shape
+    __slots__ = ("batch", "name", "outer", "shape")
+
+    def __init__(self, name: str, batch: int, shape: tuple[int, ...], outer: int = 1) -> None:
+        self.name, self.batch, self.shape, self.outer = name, batch, shape, outer
+
+    @property
+    def rest(self) -> int:
+        """The batch axis' values per sample (``outer x inner``)."""
+        return self.shape[self.batch] // BATCH
+
+    @property
+    def plain(self) -> bool:
+        """The batch axis holds the batch only."""
+        return self.rest == 1
 
     @property
     def batchless(self) -> tuple[int, ...]:
-        return self.shape[: self.batch] + self.shape[self.batch + 1 :]
+        b = self.batch
+        middle = () if self.plain else (self.rest,)
+        return self.shape[:b] + middle + self.shape[b + 1 :]
+
+    def index(self, d: int) -> int:
+        """The batchless index of full axis *d* (not the batch axis of a plain tensor)."""
+        return d if d < self.batch or not self.plain else d - 1
+
+    def like(self, name: str, shape: tuple[int, ...], batch: int | None = None) -> _Dyn:
+        """Another tensor whose batch axis is laid out the same (possibly moved to *batch*)."""
+        return _Dyn(name, self.batch if batch is None else batch, shape, self.outer)
 
 
 class _Const:
-    """A tensor computed from parameters, buffers and constants only."""
+    """A tensor computed from parameters, buffers and constants only (with the MACs that took)."""
 
-    __slots__ = ("deps", "shape")
+    __slots__ = ("deps", "macs", "shape")
 
-    def __init__(self, deps: frozenset[str], shape: tuple[int, ...]) -> None:
-        self.deps, self.shape = deps, shape
+    def __init__(self, deps: frozenset[str], shape: tuple[int, ...], macs: int = 0) -> None:
+        self.deps, self.shape, self.macs = deps, shape, macs
 
 
 def _shape(node: Any) -> tuple[int, ...] | None:
@@ -295,9 +323,9 @@ class _Reader:
         for d in fresh:
             self.counted.add(d)
             self.owner[d] = name
-        if not params:
-            return op
         own = self._spec_params(op, fx_node)
+        if not params:  # weights that are buffers (a fixed blur filter) or no weights at all
+            return op if not own else Shared(op, params=0)
         if own == total:
             return op
         shared_with = sorted({self.owner[d] for d in params if self.owner[d] != name})
@@ -311,7 +339,7 @@ class _Reader:
         problems: list[ConvShapeError] = []
         try:
             return op._effect(first.batchless, problems)[1]
-        except (ConvShapeError, TypeError, ValueError, IndexError):
+        except (ConvShapeError, TypeError, ValueError, IndexError, NotImplementedError):
             return None
 
     def learned(
@@ -330,7 +358,9 @@ class _Reader:
         for d in fresh:
             self.counted.add(d)
             self.owner[d] = name
-        spec = Learned(shape, op=op, params=None if count == prod(shape) else count)
+        # a computation on a batch-sized constant was done once per sample
+        macs = const.macs // BATCH if const.shape and const.shape[0] == BATCH else const.macs
+        spec = Learned(shape, op=op, params=None if count == prod(shape) else count, macs=macs)
         self.nodes.append(Node(name, spec, [input_name]))
         return name
 
@@ -358,7 +388,7 @@ class _Reader:
             raise self.unsupported(fx_node, f"{what} {dim} is out of range for rank {rank}")
         if d == x.batch:
             raise self.unsupported(fx_node, f"the operator works on the batch axis ({what}={dim})")
-        return d if d < x.batch else d - 1
+        return x.index(d)
 
     def deps(self, args: Sequence[Any]) -> frozenset[str]:
         out: set[str] = set()
@@ -382,7 +412,7 @@ class _Reader:
                 for item in items:
                     value = self.env.get(item) if isinstance(item, torch.fx.Node) else None
                     if isinstance(value, _Dyn):
-                        if value.batch != 0:
+                        if value.batch != 0 or not value.plain:
                             raise self.unsupported(n, "an output's batch axis is not its first axis")
                         outputs.append(value.name)
             elif n.op == "get_attr":
@@ -451,12 +481,15 @@ class _Reader:
         if target is operator.getitem:
             self.getitem(n)
             return
-        if not dynamic:  # computed from parameters, buffers and constants only: folded
+        if not dynamic or target in SHAPE_ONLY:  # no values from the input: folded into a constant
             val = n.meta.get("val")
+            deps = self.deps([t for t in tensors if isinstance(self.env.get(t), _Const)])
+            macs = sum(self.env[t].macs for t in tensors if isinstance(self.env.get(t), _Const))
+            macs += _constant_macs(n, self)
             if isinstance(val, (list, tuple)):
-                self.env[n] = [_Const(self.deps(tensors), tuple(int(s) for s in v.shape)) for v in val]
+                self.env[n] = [_Const(deps, tuple(int(s) for s in v.shape), macs) for v in val]
             else:
-                self.env[n] = _Const(self.deps(tensors), _shape(n) or ())
+                self.env[n] = _Const(deps, _shape(n) or (), macs)
             return
         handler = HANDLERS.get(target)
         if handler is None:
@@ -482,13 +515,54 @@ class _Reader:
         else:
             raise self.unsupported(n, "indexing a value that is not a list of tensors")
 
+    def plain_first(self, n: Any, x: _Dyn) -> None:
+        if x.batch != 0 or not x.plain:
+            raise self.unsupported(
+                n,
+                f"this layer needs (batch, channels, ...) input; here the batch lies in axis {x.batch} of {x.shape}",
+            )
+
     def simple(self, n: Any, kind: str, op: Layer, deps: frozenset[str] = frozenset()) -> _Dyn:
         """One input, batch axis first in and out."""
         x = self.dyn(n, n.args[0])
-        if x.batch != 0:
-            raise self.unsupported(n, "the batch axis is not the first axis here")
+        self.plain_first(n, x)
         name = self.emit(n, kind, op, [x.name], deps)
         return _Dyn(name, 0, _shape(n) or ())
+
+
+#: operators whose result depends on the input's shape only (static here), not on its values
+SHAPE_ONLY = {
+    aten.new_zeros.default,
+    aten.new_ones.default,
+    aten.new_full.default,
+    aten.new_empty.default,
+    aten.zeros_like.default,
+    aten.ones_like.default,
+    aten.full_like.default,
+    aten.empty_like.default,
+    aten.sym_size.int,
+}
+
+
+def _constant_macs(n: Any, r: _Reader) -> int:
+    """MACs of a convolution, linear layer or matrix product computed on constants."""
+    out = _shape(n)
+    if out is None:
+        return 0
+    target = n.target
+    shapes = [
+        r.env[a].shape for a in n.args if isinstance(a, torch.fx.Node) and isinstance(r.env.get(a), _Const)
+    ]
+    if (
+        target in (aten.conv1d.default, aten.conv2d.default, aten.conv3d.default, aten.convolution.default)
+        and len(shapes) >= 2
+    ):
+        return int(prod(out) * prod(shapes[1][1:]))
+    if target is aten.linear.default and len(shapes) >= 2:
+        return int(prod(out) * shapes[1][1])
+    if target in (aten.matmul.default, aten.bmm.default, aten.mm.default) and shapes:
+        return int(prod(out) * shapes[0][-1])
+    return 0
 
 
 def _flat(items: Any) -> list[Any]:
@@ -579,20 +653,18 @@ def _per_axis(value: Any, ndim: int) -> tuple[int, ...]:
 def _linear(r: _Reader, n: Any) -> _Dyn:
     weight = n.args[1]
     bias = _arg(n, 2, "bias", None)
-    wshape = r.env[weight].shape
     if not isinstance(r.env.get(weight), _Const):
         raise r.unsupported(n, "a linear layer whose weight depends on the input")
+    wshape = r.env[weight].shape
     x = r.dyn(n, n.args[0])
     if x.batch == len(x.shape) - 1:
         raise r.unsupported(n, "a linear layer applied along the batch axis")
     name = r.emit(n, "linear", Linear(int(wshape[0]), bias=bias is not None), [x.name], r.deps(n.args[1:3]))
-    return _Dyn(name, x.batch, _shape(n) or ())
+    return x.like(name, _shape(n) or ())
 
 
 def _batch_norm(r: _Reader, n: Any) -> _Dyn:
     weight = _arg(n, 1, "weight", None)
-    if n.target is aten._native_batch_norm_legit_no_training.default:
-        pass
     return r.simple(n, "norm", BatchNorm(affine=weight is not None), r.deps(n.args[1:3]))
 
 
@@ -603,11 +675,11 @@ def _layer_norm(r: _Reader, n: Any) -> _Dyn:
     bias = _arg(n, 3, "bias", None)
     if x.batch >= len(x.shape) - len(normalized):
         raise r.unsupported(n, "layer normalisation over the batch axis")
-    op = LayerNorm(len(normalized), elementwise_affine=weight is not None, bias=bias is not None)
     if weight is None and bias is not None:
         raise r.unsupported(n, "layer normalisation with a bias and no weight")
+    op = LayerNorm(len(normalized), elementwise_affine=weight is not None, bias=bias is not None)
     name = r.emit(n, "norm", op, [x.name], r.deps(n.args[2:4]))
-    return _Dyn(name, x.batch, _shape(n) or ())
+    return x.like(name, _shape(n) or ())
 
 
 def _group_norm(r: _Reader, n: Any) -> _Dyn:
@@ -625,14 +697,10 @@ def _instance_norm(r: _Reader, n: Any) -> _Dyn:
     return r.simple(n, "norm", op, r.deps(n.args[1:3]))
 
 
-def _lrn_like(r: _Reader, n: Any) -> _Dyn:
-    return r.simple(n, "norm", LocalResponseNorm(int(n.args[1])))
-
-
 def _activation(r: _Reader, n: Any) -> _Dyn:
     x = r.dyn(n, n.args[0])
     name = r.emit(n, "act", Activation(ACTIVATIONS[n.target]), [x.name])
-    return _Dyn(name, x.batch, _shape(n) or ())
+    return x.like(name, _shape(n) or ())
 
 
 def _prelu(r: _Reader, n: Any) -> _Dyn:
@@ -642,7 +710,10 @@ def _prelu(r: _Reader, n: Any) -> _Dyn:
 
 def _alias(r: _Reader, n: Any) -> _Dyn:
     x = r.dyn(n, n.args[0])
-    return _Dyn(x.name, x.batch, _shape(n) or x.shape)
+    out = _shape(n) or x.shape
+    if out != x.shape:
+        raise r.unsupported(n, f"an element-wise operation that changes the shape {x.shape} -> {out}")
+    return x
 
 
 def _softmax(r: _Reader, n: Any) -> _Dyn:
@@ -650,23 +721,24 @@ def _softmax(r: _Reader, n: Any) -> _Dyn:
     axis = r.axis(n, x, int(n.args[1]))
     log = n.target in (aten.log_softmax.int, aten._log_softmax.default)
     name = r.emit(n, "act", Softmax(axis, log=log), [x.name])
-    return _Dyn(name, x.batch, _shape(n) or ())
+    return x.like(name, _shape(n) or ())
 
 
 def _batchless_const(r: _Reader, n: Any, const: _Const, partner: _Dyn) -> tuple[int, ...]:
     """A parameter-derived operand's shape without the batch axis, as it broadcasts against *partner*.
 
     Shapes broadcast from the right: an operand that stops short of the partner's batch axis keeps
-    its shape; one that reaches it must have size 1 (or the batch) there, and loses that axis.
+    its shape; one that reaches it must have size 1 there (it then loses that axis when the
+    partner's batch axis holds the batch only).
     """
     shape = const.shape
     rank = len(partner.shape)
-    reach = len(shape) - (rank - partner.batch)  # index of the batch axis in the operand, if >= 0
+    reach = len(shape) - (rank - partner.batch)  # the batch axis' index in the operand, if >= 0
     if reach < 0:
         return shape
-    if shape[reach] not in (1, BATCH):
+    if shape[reach] != 1 and not (partner.plain and shape[reach] == BATCH):
         raise r.unsupported(n, f"a learned operand of shape {shape} that differs along the batch axis")
-    return shape[:reach] + shape[reach + 1 :]
+    return shape[:reach] + shape[reach + 1 :] if partner.plain else shape
 
 
 def _binary(r: _Reader, n: Any) -> _Dyn:
@@ -678,26 +750,26 @@ def _binary(r: _Reader, n: Any) -> _Dyn:
     mode = BINARY[n.target]
     out = _shape(n) or ()
     if isinstance(va, _Dyn) and isinstance(vb, _Dyn):
-        if va.batch != vb.batch or len(va.shape) != len(vb.shape):
-            raise r.unsupported(
-                n, "an element-wise operation whose operands hold the batch on different axes"
-            )
+        if (va.batch, len(va.shape), va.shape[va.batch]) != (vb.batch, len(vb.shape), vb.shape[vb.batch]):
+            raise r.unsupported(n, "an element-wise operation whose operands hold the batch differently")
         merge = Add() if mode == "add" else Multiply()
         name = r.emit(n, mode, merge, [va.name, vb.name])
-        return _Dyn(name, va.batch, out)
+        return va.like(name, out)
     dyn = va if isinstance(va, _Dyn) else vb
     other = vb if dyn is va else va
     assert isinstance(dyn, _Dyn)
+    if isinstance(other, _Const) and other.deps:
+        shape = _batchless_const(r, n, other, dyn)
+        name = r.learned(n, other, shape, op=mode, input_name=dyn.name)
+        return dyn.like(name, out)
+    # a Python number, or a buffer or constant with nothing to count
+    if out == dyn.shape:
+        return dyn
     if isinstance(other, _Const):
         shape = _batchless_const(r, n, other, dyn)
-        if dyn.batch != 0:
-            raise r.unsupported(n, "a learned operand combined with a tensor whose batch axis is not first")
         name = r.learned(n, other, shape, op=mode, input_name=dyn.name)
-        return _Dyn(name, 0, out)
-    # a Python number or a tensor with no values to count: the shape is unchanged
-    if out != dyn.shape:
-        raise r.unsupported(n, f"an element-wise operation that changes the shape {dyn.shape} -> {out}")
-    return _Dyn(dyn.name, dyn.batch, out)
+        return dyn.like(name, out)
+    raise r.unsupported(n, f"an element-wise operation that changes the shape {dyn.shape} -> {out}")
 
 
 def _cat(r: _Reader, n: Any) -> _Dyn:
@@ -709,20 +781,15 @@ def _cat(r: _Reader, n: Any) -> _Dyn:
     names = []
     for item, v in zip(items, values, strict=True):
         if isinstance(v, _Dyn):
-            if v.batch != first.batch:
-                raise r.unsupported(n, "concatenated tensors hold the batch on different axes")
+            if (v.batch, v.shape[v.batch]) != (first.batch, first.shape[first.batch]):
+                raise r.unsupported(n, "concatenated tensors hold the batch differently")
             names.append(v.name)
         elif isinstance(v, _Const):
-            shape = (
-                v.shape[: first.batch] + v.shape[first.batch + 1 :]
-                if len(v.shape) == len(first.shape)
-                else v.shape
-            )
-            names.append(r.learned(n, v, shape, op=None, input_name=first.name))
+            names.append(r.learned(n, v, _batchless_const(r, n, v, first), op=None, input_name=first.name))
         else:
             raise r.unsupported(n, f"a concatenated value that is not a tensor: {item!r}")
     name = r.emit(n, "cat", Cat(axis=axis), names)
-    return _Dyn(name, first.batch, _shape(n) or ())
+    return first.like(name, _shape(n) or ())
 
 
 def _stack(r: _Reader, n: Any) -> _Dyn:
@@ -733,38 +800,36 @@ def _stack(r: _Reader, n: Any) -> _Dyn:
     rank = len(first.shape) + 1
     d = dim % rank
     if d <= first.batch:
-        raise r.unsupported(n, "stacking before the batch axis")
-    axis = d - 1
-    names = []
-    for v in values:
-        names.append(r.emit(n, "unsqueeze", Unsqueeze(axis), [v.name]))
+        raise r.unsupported(n, "stacking in front of the batch axis")
+    axis = first.index(d - 1) + 1
+    names = [r.emit(n, "unsqueeze", Unsqueeze(axis), [v.name]) for v in values]
     name = r.emit(n, "stack", Cat(axis=axis), names)
-    return _Dyn(name, first.batch, _shape(n) or ())
+    return first.like(name, _shape(n) or ())
 
 
 def _reshape(r: _Reader, n: Any) -> _Dyn:
+    """A reshape is exact without the batch when the values before the batch stay before it."""
     x = r.dyn(n, n.args[0])
     out = _shape(n) or ()
-    if (
-        n.target in (aten.reshape_as.default, aten.view_as.default, aten.expand_as.default)
-        or n.target is aten.unflatten.int
-    ):
-        target = list(out)
+    before = prod(x.shape[: x.batch]) * x.outer  # values in front of the batch, per sample
+    for b in range(len(out)):
+        lead = prod(out[:b])
+        if before % lead:
+            break
+        outer = before // lead
+        if out[b] % (outer * BATCH) == 0:
+            result = _Dyn("", b, out, outer)
+            break
     else:
-        target = [int(v) for v in n.args[1]]
-    if x.batch != 0:
-        raise r.unsupported(n, "a reshape of a tensor whose batch axis is not first")
-    if not out or out[0] != BATCH or (target and target[0] not in (BATCH, -1)):
-        raise r.unsupported(n, f"a reshape that mixes the batch axis with others ({x.shape} -> {out})")
-    if target and target[0] == -1 and -1 in target[1:]:
-        raise r.unsupported(n, "a reshape with more than one inferred size")
-    body = tuple(out[1:]) if target[0] == -1 else tuple(target[1:])
-    if tuple(out[1:]) == x.batchless:
-        return _Dyn(x.name, 0, out)
-    name = r.emit(n, "reshape", Reshape(body if body else (1,)), [x.name])
-    if not body:
+        raise r.unsupported(n, f"a reshape that mixes the batch with other values ({x.shape} -> {out})")
+    if result.batchless == x.batchless:
+        result.name = x.name
+        return result
+    target = result.batchless
+    if not target:
         raise r.unsupported(n, "a reshape to the batch axis alone")
-    return _Dyn(name, 0, out)
+    result.name = r.emit(n, "reshape", Reshape(target), [x.name])
+    return result
 
 
 def _flatten(r: _Reader, n: Any) -> _Dyn:
@@ -773,48 +838,42 @@ def _flatten(r: _Reader, n: Any) -> _Dyn:
     start = int(_arg(n, 1, "start_dim", 0)) % rank
     end = int(_arg(n, 2, "end_dim", -1)) % rank
     if start == end:
-        return _Dyn(x.name, x.batch, x.shape)
+        return x
     if start <= x.batch <= end:
-        raise r.unsupported(n, f"flatten({start}, {end}) merges the batch axis with others")
-    shift = 1 if start > x.batch else 0
-    name = r.emit(n, "flatten", Flatten(start - shift, end - shift), [x.name])
-    return _Dyn(name, x.batch, _shape(n) or ())
+        return _reshape(r, n)
+    name = r.emit(n, "flatten", Flatten(x.index(start), x.index(end)), [x.name])
+    return x.like(name, _shape(n) or (), batch=x.batch if x.batch < start else x.batch - (end - start))
+
+
+def _moved(r: _Reader, n: Any, x: _Dyn, dims: list[int]) -> _Dyn:
+    """The axes of *x* reordered as *dims* (full indices)."""
+    batch_out = dims.index(x.batch)
+    out = _shape(n) or ()
+    order = [x.index(d) for d in dims if d != x.batch] if x.plain else list(dims)
+    if order == list(range(len(order))):
+        return x.like(x.name, out, batch=batch_out)
+    changed = [i for i, d in enumerate(order) if d != i]
+    if len(changed) == 2:
+        op: Layer = Transpose(changed[0], changed[1])
+        kind = "transpose"
+    else:
+        op, kind = Permute(tuple(order)), "permute"
+    return x.like(r.emit(n, kind, op, [x.name]), out, batch=batch_out)
 
 
 def _permute(r: _Reader, n: Any) -> _Dyn:
     x = r.dyn(n, n.args[0])
     rank = len(x.shape)
-    dims = [int(d) % rank for d in n.args[1]]
-    batch_out = dims.index(x.batch)
-    rest = [d if d < x.batch else d - 1 for d in dims if d != x.batch]
-    if rest == list(range(rank - 1)):
-        return _Dyn(x.name, batch_out, _shape(n) or ())
-    name = r.emit(n, "permute", Permute(tuple(rest)), [x.name])
-    return _Dyn(name, batch_out, _shape(n) or ())
+    return _moved(r, n, x, [int(d) % rank for d in n.args[1]])
 
 
 def _transpose(r: _Reader, n: Any) -> _Dyn:
     x = r.dyn(n, n.args[0])
     rank = len(x.shape)
     a, b = int(n.args[1]) % rank, int(n.args[2]) % rank
-    if a == b:
-        return _Dyn(x.name, x.batch, x.shape)
     dims = list(range(rank))
     dims[a], dims[b] = dims[b], dims[a]
-    batch_out = dims.index(x.batch)
-    rest = [d if d < x.batch else d - 1 for d in dims if d != x.batch]
-    if rest == list(range(rank - 1)):
-        return _Dyn(x.name, batch_out, _shape(n) or ())
-    if x.batch in (a, b):
-        name = r.emit(n, "permute", Permute(tuple(rest)), [x.name])
-    else:
-        name = r.emit(
-            n,
-            "transpose",
-            Transpose(rest.index(a if a < x.batch else a - 1), rest.index(b if b < x.batch else b - 1)),
-            [x.name],
-        )
-    return _Dyn(name, batch_out, _shape(n) or ())
+    return _moved(r, n, x, dims)
 
 
 def _unsqueeze(r: _Reader, n: Any) -> _Dyn:
@@ -822,13 +881,10 @@ def _unsqueeze(r: _Reader, n: Any) -> _Dyn:
     rank = len(x.shape) + 1
     d = int(n.args[1]) % rank
     if d <= x.batch:
-        name = r.emit(n, "unsqueeze", Unsqueeze(d), [x.name]) if d < x.batch else None
-        if d == x.batch:
-            raise r.unsupported(n, "a new axis in front of the batch axis")
-        assert name is not None
-        return _Dyn(name, x.batch + 1, _shape(n) or ())
-    name = r.emit(n, "unsqueeze", Unsqueeze(d - 1), [x.name])
-    return _Dyn(name, x.batch, _shape(n) or ())
+        name = r.emit(n, "unsqueeze", Unsqueeze(d), [x.name])
+        return x.like(name, _shape(n) or (), batch=x.batch + 1)
+    name = r.emit(n, "unsqueeze", Unsqueeze(x.index(d - 1) + 1), [x.name])
+    return x.like(name, _shape(n) or ())
 
 
 def _squeeze(r: _Reader, n: Any) -> _Dyn:
@@ -841,10 +897,10 @@ def _squeeze(r: _Reader, n: Any) -> _Dyn:
         dims = [i for i, v in enumerate(x.shape) if v == 1]
     dims = [d for d in dims if x.shape[d] == 1 and d != x.batch]
     if not dims:
-        return _Dyn(x.name, x.batch, _shape(n) or x.shape)
-    batchless = tuple(d if d < x.batch else d - 1 for d in dims)
+        return x
+    batchless = tuple(x.index(d) for d in dims)
     name = r.emit(n, "squeeze", Squeeze(batchless if len(batchless) > 1 else batchless[0]), [x.name])
-    return _Dyn(name, x.batch - sum(1 for d in dims if d < x.batch), _shape(n) or ())
+    return x.like(name, _shape(n) or (), batch=x.batch - sum(1 for d in dims if d < x.batch))
 
 
 def _slice(r: _Reader, n: Any) -> _Dyn:
@@ -853,20 +909,15 @@ def _slice(r: _Reader, n: Any) -> _Dyn:
     start = _arg(n, 2, "start", None)
     end = _arg(n, 3, "end", None)
     step = int(_arg(n, 4, "step", 1))
-    rank = len(x.shape)
-    d = dim % rank
+    d = dim % len(x.shape)
     size = x.shape[d]
     first = 0 if start is None else int(start)
     stop = None if end is None or int(end) >= size else int(end)
-    if d == x.batch:
-        if _shape(n) == x.shape:
-            return _Dyn(x.name, x.batch, x.shape)
-        raise r.unsupported(n, "a slice of the batch axis")
-    if first == 0 and stop is None and step == 1:
-        return _Dyn(x.name, x.batch, x.shape)
+    if (_shape(n) or ()) == x.shape:
+        return x
     axis = r.axis(n, x, dim)
     name = r.emit(n, "slice", Slice(axis, first, stop, step), [x.name])
-    return _Dyn(name, x.batch, _shape(n) or ())
+    return x.like(name, _shape(n) or ())
 
 
 def _select(r: _Reader, n: Any) -> _Dyn:
@@ -878,7 +929,7 @@ def _select(r: _Reader, n: Any) -> _Dyn:
     cut = r.emit(n, "select", Slice(axis, i, i + 1), [x.name])
     name = r.emit(n, "squeeze", Squeeze(axis), [cut])
     d = dim % len(x.shape)
-    return _Dyn(name, x.batch - (1 if d < x.batch else 0), _shape(n) or ())
+    return x.like(name, _shape(n) or (), batch=x.batch - (1 if d < x.batch else 0))
 
 
 def _pieces(r: _Reader, n: Any, x: _Dyn, dim: int, sizes: list[int], squeeze: bool) -> list[_Dyn]:
@@ -892,7 +943,7 @@ def _pieces(r: _Reader, n: Any, x: _Dyn, dim: int, sizes: list[int], squeeze: bo
         if squeeze:
             name = r.emit(n, "squeeze", Squeeze(axis), [name])
         shape = tuple(int(v) for v in vals[i].shape)
-        out.append(_Dyn(name, x.batch - (1 if squeeze and d < x.batch else 0), shape))
+        out.append(x.like(name, shape, batch=x.batch - (1 if squeeze and d < x.batch else 0)))
         start += size
     return out
 
@@ -959,44 +1010,24 @@ def _adaptive(r: _Reader, n: Any) -> Any:
 
 def _reduce(r: _Reader, n: Any) -> _Dyn:
     x = r.dyn(n, n.args[0])
-    raw = _arg(n, 1, "dim", None)
     rank = len(x.shape)
+    if n.target is aten.linalg_vector_norm.default:
+        raw, keep, kind = _arg(n, 2, "dim", None), bool(_arg(n, 3, "keepdim", False)), "sum"
+    else:
+        raw, keep, kind = _arg(n, 1, "dim", None), bool(_arg(n, 2, "keepdim", False)), REDUCTIONS[n.target]
     dims = (
         list(range(rank))
         if raw is None or raw == []
-        else [int(v) for v in (raw if isinstance(raw, (list, tuple)) else [raw])]
-    )
-    keep = bool(_arg(n, 2, "keepdim", False))
-    axes = tuple(r.axis(n, x, d) for d in dims)
-    op = Reduce(
-        REDUCTIONS.get(n.target, "norm" if n.target is aten.linalg_vector_norm.default else "sum"),
-        axes if len(axes) > 1 else axes[0],
-        keepdim=keep,
-    )
-    dims_full = [d % rank for d in dims]
-    name = r.emit(n, "reduce", op, [x.name])
-    batch = x.batch if keep else x.batch - sum(1 for d in dims_full if d < x.batch)
-    return _Dyn(name, batch, _shape(n) or ())
-
-
-def _vector_norm(r: _Reader, n: Any) -> _Dyn:
-    x = r.dyn(n, n.args[0])
-    raw = _arg(n, 2, "dim", None)
-    keep = bool(_arg(n, 3, "keepdim", False))
-    rank = len(x.shape)
-    dims = (
-        list(range(rank))
-        if raw is None
-        else [int(v) for v in (raw if isinstance(raw, (list, tuple)) else [raw])]
+        else [int(v) % rank for v in (raw if isinstance(raw, (list, tuple)) else [raw])]
     )
     axes = tuple(r.axis(n, x, d) for d in dims)
-    name = r.emit(n, "reduce", Reduce("sum", axes if len(axes) > 1 else axes[0], keepdim=keep), [x.name])
-    batch = x.batch if keep else x.batch - sum(1 for d in dims if d % rank < x.batch)
-    return _Dyn(name, batch, _shape(n) or ())
+    name = r.emit(n, "reduce", Reduce(kind, axes if len(axes) > 1 else axes[0], keepdim=keep), [x.name])
+    batch = x.batch if keep else x.batch - sum(1 for d in dims if d < x.batch)
+    return x.like(name, _shape(n) or (), batch=batch)
 
 
 def _upsample(r: _Reader, n: Any) -> _Dyn:
-    x = r.dyn(n, n.args[0])
+    r.dyn(n, n.args[0])
     size = n.args[1] if len(n.args) > 1 else None
     scales = n.args[-1] if n.target in UPSAMPLE_VEC else None
     if size:
@@ -1007,30 +1038,42 @@ def _upsample(r: _Reader, n: Any) -> _Dyn:
         )
     else:
         op = Upsample(size=_collapse(list((_shape(n) or ())[2:])))
-    if x.batch != 0:
-        raise r.unsupported(n, "the batch axis is not the first axis here")
-    name = r.emit(n, "upsample", op, [x.name])
-    return _Dyn(name, 0, _shape(n) or ())
+    return r.simple(n, "upsample", op)
 
 
 def _pad(r: _Reader, n: Any) -> _Dyn:
     x = r.dyn(n, n.args[0])
     flat = [int(v) for v in n.args[1]]
-    pairs = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)][::-1]
-    rank = len(x.shape)
-    if x.batch != 0 or len(pairs) > rank - 2:
-        if len(pairs) == rank - 1 and pairs[0] == (0, 0) and x.batch == 0:
-            pairs = pairs[1:]
-        else:
-            raise r.unsupported(n, "padding of the channel or batch axis")
-    spatial = rank - 2
-    pairs = [(0, 0)] * (spatial - len(pairs)) + pairs
+    pairs = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)][::-1]  # first padded axis first
     if all(p == (0, 0) for p in pairs):
-        return _Dyn(x.name, x.batch, x.shape)
-    if any(b < 0 or a < 0 for b, a in pairs):
-        raise r.unsupported(n, "negative padding (cropping through F.pad)")
-    name = r.emit(n, "pad", Pad(tuple(pairs)), [x.name])
-    return _Dyn(name, 0, _shape(n) or ())
+        return x
+    if x.batch != 0 or not x.plain:
+        raise r.unsupported(n, "padding of a tensor whose batch axis is not first")
+    rank = len(x.batchless)
+    if len(pairs) > rank:
+        if any(p != (0, 0) for p in pairs[: len(pairs) - rank]):
+            raise r.unsupported(n, "padding of the batch axis")
+        pairs = pairs[len(pairs) - rank :]
+    pairs = [(0, 0)] * (rank - len(pairs)) + pairs  # per batchless axis
+    name = x.name
+    # convshape pads the axes after the first (channels); channels-last padding (Swin's windows)
+    # moves the last axis to the front around the padding
+    moved = pairs[0] != (0, 0)
+    if moved:
+        if pairs[-1] != (0, 0) or rank < 2:
+            raise r.unsupported(n, "padding of every axis of a tensor")
+        name = r.emit(n, "permute", Permute((rank - 1, *range(rank - 1))), [name])
+        pairs = [(0, 0), *pairs[:-1]]
+    spatial = pairs[1:]
+    grow = tuple((max(b, 0), max(a, 0)) for b, a in spatial)
+    cut = tuple((max(-b, 0), max(-a, 0)) for b, a in spatial)
+    if any(p != (0, 0) for p in grow):
+        name = r.emit(n, "pad", Pad(grow), [name])
+    if any(p != (0, 0) for p in cut):  # negative padding crops
+        name = r.emit(n, "crop", Crop(cut), [name])
+    if moved:
+        name = r.emit(n, "permute", Permute((*range(1, rank), 0)), [name])
+    return x.like(name, _shape(n) or ())
 
 
 def _pixel_shuffle(r: _Reader, n: Any) -> _Dyn:
@@ -1043,51 +1086,88 @@ def _channel_shuffle(r: _Reader, n: Any) -> _Dyn:
     return r.simple(n, "shuffle", ChannelShuffle(int(n.args[1])))
 
 
+def _operand(r: _Reader, n: Any, value: object, partner: _Dyn) -> str:
+    if isinstance(value, _Dyn):
+        if value.batch != 0:
+            raise r.unsupported(n, "a matrix product of a tensor whose batch axis is not first")
+        return value.name
+    if isinstance(value, _Const):
+        return r.learned(n, value, _batchless_const(r, n, value, partner), op=None, input_name=partner.name)
+    raise r.unsupported(n, "a matrix product with an operand that is not a tensor")
+
+
 def _matmul(r: _Reader, n: Any) -> _Dyn:
-    a, b = n.args[0], n.args[1]
-    va, vb = r.env.get(a), r.env.get(b)
-    names = []
+    va, vb = r.env.get(n.args[0]), r.env.get(n.args[1])
     partner = va if isinstance(va, _Dyn) else vb
     assert isinstance(partner, _Dyn)
-    for v in (va, vb):
-        if isinstance(v, _Dyn):
-            if v.batch != 0:
-                raise r.unsupported(n, "a matrix product of a tensor whose batch axis is not first")
-            names.append(v.name)
-        elif isinstance(v, _Const):
-            shape = v.shape
-            if len(shape) == len(partner.shape):
-                if shape[0] not in (1, BATCH):
-                    raise r.unsupported(n, "a matrix operand that differs along the batch axis")
-                shape = shape[1:]
-            names.append(r.learned(n, v, shape, op=None, input_name=partner.name))
-        else:
-            raise r.unsupported(n, "a matrix product with a non-tensor operand")
-    if len(partner.shape) < 3 and isinstance(va, _Dyn) and isinstance(vb, _Dyn):
-        raise r.unsupported(n, "a matrix product of two batched matrices without other axes")
+    if isinstance(va, _Dyn) and isinstance(vb, _Dyn):
+        if va.shape[0] != vb.shape[0] or va.batch != 0 or vb.batch != 0:
+            raise r.unsupported(n, "a matrix product whose operands hold the batch differently")
+        if len(va.shape) < 3 or len(vb.shape) < 3:
+            raise r.unsupported(n, "a matrix product of batched vectors")
+    names = [_operand(r, n, va, partner), _operand(r, n, vb, partner)]
     name = r.emit(n, "matmul", MatMul(), names)
-    return _Dyn(name, 0, _shape(n) or ())
+    return partner.like(name, _shape(n) or (), batch=0)
 
 
 def _sdpa(r: _Reader, n: Any) -> _Dyn:
     q, k, v = (r.dyn(n, a) for a in n.args[:3])
     for t in (q, k, v):
-        if t.batch != 0:
+        if t.batch != 0 or t.shape[0] != q.shape[0]:
             raise r.unsupported(n, "attention on tensors whose batch axis is not first")
     name = r.emit(n, "attention", ScaledDotProductAttention(), [q.name, k.name, v.name])
-    return _Dyn(name, 0, _shape(n) or ())
+    return q.like(name, _shape(n) or ())
 
 
 def _expand(r: _Reader, n: Any) -> _Dyn:
     x = r.dyn(n, n.args[0])
     out = _shape(n) or ()
     if out == x.shape:
-        return _Dyn(x.name, x.batch, out)
-    raise r.unsupported(n, f"expanding a tensor computed from the input ({x.shape} -> {out})")
+        return x
+    if len(out) != len(x.shape) or out[x.batch] != x.shape[x.batch]:
+        raise r.unsupported(n, f"an expansion that changes the batch axis ({x.shape} -> {out})")
+    result = x.like("", out)
+    result.name = r.emit(n, "expand", Expand(result.batchless), [x.name])
+    return result
 
 
 def _einsum(r: _Reader, n: Any) -> _Dyn:
-    raise r.unsupported(n, "einsum is not supported; write the product with matmul")
+    """Batched matrix products written with einsum: ``...ik,...kj->...ij`` and its transposes."""
+    equation = str(n.args[0]).replace(" ", "")
+    operands = list(n.args[1])
+    if "->" not in equation or len(operands) != 2 or "." in equation:
+        raise r.unsupported(n, f"einsum {equation!r}: only products of two operands with explicit outputs")
+    inputs, out = equation.split("->")
+    a, b = inputs.split(",")
+    shared = [c for c in out if c in a and c in b]
+    contracted = [c for c in a if c in b and c not in out]
+    only_a = [c for c in out if c in a and c not in b]
+    only_b = [c for c in out if c in b and c not in a]
+    if (
+        len(contracted) != 1
+        or len(only_a) != 1
+        or len(only_b) != 1
+        or out != "".join(shared) + only_a[0] + only_b[0]
+        or a[: len(shared)] != "".join(shared)
+        or b[: len(shared)] != "".join(shared)
+    ):
+        raise r.unsupported(n, f"einsum {equation!r} is not a batched matrix product")
+    va, vb = r.dyn(n, operands[0]), r.dyn(n, operands[1])
+    if va.batch != 0 or vb.batch != 0 or va.shape[0] != vb.shape[0]:
+        raise r.unsupported(n, "an einsum whose operands hold the batch differently")
+    k = contracted[0]
+    names = []
+    for x, letters, want in ((va, a, only_a[0] + k), (vb, b, k + only_b[0])):
+        tail = letters[len(shared) :]
+        name = x.name
+        if tail == want[::-1]:
+            rank = len(x.batchless)
+            name = r.emit(n, "transpose", Transpose(rank - 2, rank - 1), [name])
+        elif tail != want:
+            raise r.unsupported(n, f"einsum {equation!r} is not a batched matrix product")
+        names.append(name)
+    name = r.emit(n, "matmul", MatMul(), names)
+    return va.like(name, _shape(n) or ())
 
 
 WITH_INDICES = {
@@ -1171,7 +1251,7 @@ HANDLERS: dict[Any, Callable[[_Reader, Any], Any]] = {
     aten.sum.dim_IntList: _reduce,
     aten.amax.default: _reduce,
     aten.amin.default: _reduce,
-    aten.linalg_vector_norm.default: _vector_norm,
+    aten.linalg_vector_norm.default: _reduce,
     aten.constant_pad_nd.default: _pad,
     aten.pad.default: _pad,
     aten.reflection_pad1d.default: _pad,
