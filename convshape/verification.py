@@ -4,8 +4,8 @@
 >>> from convshape.verification import compare
 >>> print(compare(Sequential(Conv(8, 3), MaxPool(2)), Sequential(Conv(8, 5), MaxPool(2)), (3, 16, 16)))
 5 differences between the spec and the model for input (3, 16, 16):
-  layer 1 of 2 (Conv): spec 0 Conv(8, 3) gives (8, 14, 14) with 224 params; model 0 Conv(8, 5) gives (8, 12, 12) with 608 params
-  layer 2 of 2 (MaxPool): spec 1 MaxPool(2) gives (8, 7, 7) with 0 params; model 1 MaxPool(2) gives (8, 6, 6) with 0 params
+  layer 0 (Conv): spec 0 Conv(8, 3) gives (8, 14, 14) with 224 params; model 0 Conv(8, 5) gives (8, 12, 12) with 608 params
+  layer 1 (MaxPool): spec 1 MaxPool(2) gives (8, 7, 7) with 0 params; model 1 MaxPool(2) gives (8, 6, 6) with 0 params
   output shape: spec (8, 7, 7), model (8, 6, 6)
   total parameters: spec 224, model 608
   total MACs: spec 42,336, model 86,400
@@ -58,6 +58,40 @@ def _significant(report: Report) -> list[Row]:
     return [row for row in report.rows if not isinstance(row.layer, _SKIPPED)]
 
 
+def _signature(row: Row) -> tuple[object, ...]:
+    return (row.kind, row.input_shape, row.output_shape, row.params, row.macs)
+
+
+def _unmatched(a: list[Row], b: list[Row]) -> tuple[list[Row], list[Row]]:
+    """The rows of each side with no counterpart: first paired by path, then by signature.
+
+    Two equal networks whose forwards run branches in a different order (a downsample computed
+    before the block's body) agree: rows pair by their module path when both sides name them
+    alike, otherwise by what they do (kind, input and output shapes, parameters, MACs).
+    """
+    by_path = {row.path: row for row in b}
+    left: list[Row] = []
+    taken: set[int] = set()
+    for row in a:
+        other = by_path.get(row.path)
+        if other is not None and id(other) not in taken and _signature(other) == _signature(row):
+            taken.add(id(other))
+        else:
+            left.append(row)
+    right = [row for row in b if id(row) not in taken]
+    pool: dict[tuple[object, ...], list[Row]] = {}
+    for row in right:
+        pool.setdefault(_signature(row), []).append(row)
+    still: list[Row] = []
+    for row in left:
+        candidates = pool.get(_signature(row))
+        if candidates:
+            taken.add(id(candidates.pop(0)))
+        else:
+            still.append(row)
+    return still, [row for row in right if id(row) not in taken]
+
+
 def _describe(row: Row) -> str:
     return f"{row.path} {row.layer.describe()} gives {fmt_shape(row.output_shape)} with {row.params:,} params"
 
@@ -72,20 +106,18 @@ def _trace(network: Layer, input_shape: tuple[int, ...], who: str) -> tuple[Repo
 def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Sequence[int]) -> Verification:
     """Compare two specs row by row (the second usually read from a framework model).
 
-    Rows that hold parameters or change the shape are paired in order; activations,
-    dropout and merges are left out, since frameworks write them differently.
+    Rows that hold parameters or change the shape are paired by module path, then by what
+    they do (so the order branches run in does not matter); activations, dropout and merges
+    are left out, since frameworks write them differently.
     """
     shape = tuple(input_shape)
     ours, our_error = _trace(as_layer(spec, "spec"), shape, "spec")
     theirs, their_error = _trace(model_spec, shape, "model")
     differences = [e for e in (our_error, their_error) if e]
     if ours is not None and theirs is not None:
-        a, b = _significant(ours), _significant(theirs)
+        a, b = _unmatched(_significant(ours), _significant(theirs))
         for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            if (x.kind, x.output_shape, x.params) != (y.kind, y.output_shape, y.params):
-                differences.append(
-                    f"layer {i + 1} of {len(a)} ({x.kind}): spec {_describe(x)}; model {_describe(y)}"
-                )
+            differences.append(f"layer {x.path} ({x.kind}): spec {_describe(x)}; model {_describe(y)}")
         for extra in a[len(b) :]:
             differences.append(f"the spec has {_describe(extra)} with no counterpart in the model")
         for extra in b[len(a) :]:
@@ -104,7 +136,7 @@ def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Seque
     return Verification(not differences, tuple(dict.fromkeys(differences)), shape, ours, theirs)
 
 
-def _read_model(model: Any) -> Layer:
+def _read_model(model: Any, input_shape: Sequence[int]) -> Layer:
     # Keras first: with the torch backend a Keras model is also a torch.nn.Module.
     keras = sys.modules.get("keras")
     if keras is not None and isinstance(model, keras.Model):
@@ -115,7 +147,7 @@ def _read_model(model: Any) -> Layer:
     if torch is not None and isinstance(model, torch.nn.Module):
         from convshape.adapters import from_torch
 
-        return from_torch(model)
+        return from_torch(model, input_shape)
     onnx = sys.modules.get("onnx")
     if (onnx is not None and isinstance(model, onnx.ModelProto)) or (
         isinstance(model, (str, Path)) and str(model).endswith(".onnx")
@@ -134,12 +166,13 @@ def _read_model(model: Any) -> Layer:
 def verify(spec: Layer | Sequence[Layer], model: Any, input_shape: Sequence[int]) -> Verification:
     """Compare a convshape spec with a live framework model and report each layer where they disagree.
 
-    The model (PyTorch, ONNX or Keras) is read with the matching adapter; rows that hold
-    parameters or change the shape are compared in order, then the output shape, parameter
-    and MAC totals.  ``input_shape`` is ``(channels, *spatial)``.
+    The model (PyTorch, ONNX or Keras) is read with the matching adapter (a PyTorch model as
+    it runs on this input, through ``torch.export``); rows that hold parameters or change the
+    shape are paired by module path and then by signature, so the order in which a forward
+    runs its branches does not matter; then the output shape, parameter and MAC totals.  ``input_shape`` is ``(channels, *spatial)``.
 
     >>> from convshape import Conv, verify
     >>> verify([Conv(8, 3)], [Conv(8, 3)], (3, 8, 8)).ok
     True
     """
-    return compare(spec, _read_model(model), input_shape)
+    return compare(spec, _read_model(model, input_shape), input_shape)

@@ -210,5 +210,5 @@ def test_verify_reports_each_disagreeing_layer() -> None:
     bad = [cs.Conv(64, 9), cs.MaxPool(10, stride=5), cs.Conv(256, 9)]
     result = cs.verify(bad, model, (1, 83, 83))
     assert not result
-    assert "layer 3 of 3 (Conv): spec 2 Conv(256, 9) gives (256, 6, 6) with 1,327,360 params" in str(result)
+    assert "layer 2 (Conv): spec 2 Conv(256, 9) gives (256, 6, 6) with 1,327,360 params" in str(result)
     assert "total parameters: spec 1,332,608, model 337,280" in str(result)

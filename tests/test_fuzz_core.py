@@ -176,7 +176,14 @@ def leaf_layers() -> list[type[cs.Layer]]:
 
 LEAVES = leaf_layers()
 #: a valid value for each required field of a layer spec (any other name gets 3)
-REQUIRED = {"out_channels": 4, "kernel_size": 3, "output_size": 2, "out_features": 5, "padding": 1, "layer": cs.Identity()}
+REQUIRED = {
+    "out_channels": 4,
+    "kernel_size": 3,
+    "output_size": 2,
+    "out_features": 5,
+    "padding": 1,
+    "layer": cs.Identity(),
+}
 #: fields whose defaults alone do not make a valid spec
 OVERRIDES: dict[str, dict[str, Any]] = {"Upsample": {"scale_factor": 2}}
 

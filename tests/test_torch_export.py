@@ -12,6 +12,7 @@ lists the results). Everything skips cleanly without torch, torchvision or timm.
 from __future__ import annotations
 
 import contextlib
+import re
 import os
 import warnings
 from collections.abc import Iterator
@@ -32,7 +33,11 @@ def _attention(q: Any, k: Any, v: Any, attn_mask: Any = None, dropout_p: float =
                is_causal: bool = False, scale: Any = None, **_: Any) -> Any:  # fmt: skip
     scores = (q @ k.transpose(-2, -1)) * (q.shape[-1] ** -0.5 if scale is None else scale)
     if attn_mask is not None:
-        scores = scores.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else scores + attn_mask
+        scores = (
+            scores.masked_fill(~attn_mask, float("-inf"))
+            if attn_mask.dtype == torch.bool
+            else scores + attn_mask
+        )
     return torch.softmax(scores, -1) @ v
 
 
@@ -113,7 +118,12 @@ class WindowAttention(nn.Module):  # type: ignore[misc]
         s = self.window
         t = x.permute(0, 2, 3, 1).reshape(b, h // s, s, w // s, s, c).permute(0, 1, 3, 2, 4, 5)
         t = t.reshape(-1, s * s, c)
-        q, k, v = self.qkv(t).reshape(t.shape[0], s * s, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        q, k, v = (
+            self.qkv(t)
+            .reshape(t.shape[0], s * s, 3, self.heads, c // self.heads)
+            .permute(2, 0, 3, 1, 4)
+            .unbind(0)
+        )
         a = torch.softmax(q @ k.transpose(-2, -1) + self.bias, -1) @ v
         t = self.proj(a.transpose(1, 2).reshape(t.shape[0], s * s, c))
         t = t.reshape(b, h // s, w // s, s, s, c).permute(0, 1, 3, 2, 4, 5).reshape(b, h, w, c)
@@ -288,7 +298,9 @@ CORPUS = (
 
 
 @pytest.mark.parametrize(("source", "name", "size"), CORPUS, ids=[f"{s}:{n}" for s, n, _ in CORPUS])
-def test_real_models_agree_with_their_forward(vision_libraries: Any, source: str, name: str, size: int) -> None:
+def test_real_models_agree_with_their_forward(
+    vision_libraries: Any, source: str, name: str, size: int
+) -> None:
     model = _build(vision_libraries, source, name).eval()
     shape = (3, size, size)
     if name in REFUSED:
@@ -302,7 +314,9 @@ def test_real_models_agree_with_their_forward(vision_libraries: Any, source: str
 
 
 def test_googlenet_reports_its_auxiliary_classifiers_as_unused(vision_libraries: Any) -> None:
-    model = vision_libraries.torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=False).eval()
+    model = vision_libraries.torchvision.models.googlenet(
+        weights=None, aux_logits=True, init_weights=False
+    ).eval()
     with pytest.warns(UserWarning, match="never used by the forward") as caught:
         spec = cs.from_torch(model, (3, 64, 64))
     assert "aux1" in str(caught[0].message)
@@ -310,3 +324,21 @@ def test_googlenet_reports_its_auxiliary_classifiers_as_unused(vision_libraries:
     assert report.total_params == sum(p.numel() for p in model.parameters())
     unused = sum(row.params for row in report.rows if isinstance(row.layer, cs.Unused))
     assert unused == sum(p.numel() for n, p in model.named_parameters() if n.startswith(("aux1.", "aux2.")))
+
+
+def test_verify_pairs_rows_by_path_and_signature_not_by_order(vision_libraries: Any) -> None:
+    """A torchvision ResNet whose blocks compute the downsample first agrees with the zoo's."""
+    from torchvision.models.resnet import BasicBlock, ResNet
+
+    class DownsampleFirst(BasicBlock):  # type: ignore[misc]
+        def forward(self, x: Any) -> Any:
+            identity = x if self.downsample is None else self.downsample(x)
+            out = self.relu(self.bn1(self.conv1(x)))
+            return self.relu(self.bn2(self.conv2(out)) + identity)
+
+    model = ResNet(DownsampleFirst, [2, 2, 2, 2]).eval()
+    assert cs.verify(cs.zoo.resnet18(), model, (3, 64, 64)).ok
+    # a real difference is still found, and named
+    wrong = cs.verify(cs.zoo.resnet18(num_classes=10), model, (3, 64, 64))
+    assert not wrong.ok
+    assert any("Linear" in d for d in wrong.differences)
