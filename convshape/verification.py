@@ -116,7 +116,7 @@ def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Seque
     differences = [e for e in (our_error, their_error) if e]
     if ours is not None and theirs is not None:
         a, b = _unmatched(_significant(ours), _significant(theirs))
-        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        for x, y in zip(a, b, strict=False):
             differences.append(f"layer {x.path} ({x.kind}): spec {_describe(x)}; model {_describe(y)}")
         for extra in a[len(b) :]:
             differences.append(f"the spec has {_describe(extra)} with no counterpart in the model")
