@@ -344,3 +344,36 @@ def test_verify_pairs_rows_by_path_and_signature_not_by_order(vision_libraries: 
     wrong = cs.verify(cs.zoo.resnet18(num_classes=10), model, (3, 64, 64))
     assert not wrong.ok
     assert any("Linear" in d for d in wrong.differences)
+
+
+Conv2d: Any = nn.Conv2d
+
+
+class Hooked(Conv2d):  # type: ignore[misc]
+    """A convolution whose _conv_forward pads circularly first, and a forward hook that subsamples."""
+
+    def _conv_forward(self, x: Any, weight: Any, bias: Any) -> Any:
+        return F.conv2d(F.pad(x, (2, 2, 2, 2)), weight, bias, self.stride, 0, self.dilation, self.groups)
+
+
+class UpTo(nn.Module):  # type: ignore[misc]
+    """ConvTranspose2d called with output_size: the output padding follows the requested size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1)
+
+    def forward(self, x: Any) -> Any:
+        return self.up(self.down(x), output_size=x.shape[-2:])
+
+
+def test_what_runs_includes_hooks_overridden_forwards_and_output_size() -> None:
+    conv = Hooked(3, 4, 3)
+    conv.register_forward_hook(lambda _m, _i, out: out[:, :, ::2, ::2])
+    model = nn.Sequential(conv).eval()
+    assert converted(model, (3, 9, 9)) == measured(model, (3, 9, 9))
+    up = UpTo().eval()
+    got = converted(up, (3, 10, 10))
+    assert got == measured(up, (3, 10, 10))
+    assert got[0] == (3, 10, 10)  # output_padding 1, which the module's own fields do not say
