@@ -350,13 +350,13 @@ Conv2d: Any = nn.Conv2d
 
 
 class Hooked(Conv2d):  # type: ignore[misc]
-    """A convolution whose _conv_forward pads circularly first, and a forward hook that subsamples."""
+    """A convolution whose _conv_forward pads by 2 first, and a forward hook that subsamples."""
 
     def _conv_forward(self, x: Any, weight: Any, bias: Any) -> Any:
         return F.conv2d(F.pad(x, (2, 2, 2, 2)), weight, bias, self.stride, 0, self.dilation, self.groups)
 
 
-class UpTo(nn.Module):  # type: ignore[misc]
+class UpTo(Module):  # type: ignore[misc]
     """ConvTranspose2d called with output_size: the output padding follows the requested size."""
 
     def __init__(self) -> None:
