@@ -141,3 +141,75 @@ def test_random_tables_agree_with_masked_torch_convolutions(
     assert kept == row.kernels * kernel * kernel
     assert kept + cout == row.params
     assert kept * out.shape[2] * out.shape[3] == row.macs
+
+
+def _masked_conv_macs(mask: Any, out: Any) -> int:
+    """A masked convolution's MACs: its kept weight entries times the output positions of each map."""
+    return int(mask.count_nonzero().item()) * int(out.shape[2] * out.shape[3])
+
+
+def test_seed_table_network_agrees_with_a_masked_torch_network() -> None:
+    """The seed network with its table, layer by layer: shapes, params and MACs of the PyTorch rebuild."""
+    spec = zoo.seed_table()
+    report = cs.trace(spec, (1, 83, 83))
+    conv3 = spec.layers[2]
+    assert isinstance(conv3, cs.Conv)
+    c1 = nn.Conv2d(1, 64, 9)
+    c3 = nn.Conv2d(64, 256, 9)
+    mask = _mask(conv3.connection_table(64), 64, 9)
+    fc = nn.Linear(256, 101)
+    x = torch.zeros(1, 1, 83, 83)
+    h1 = c1(x)
+    h2 = nn.functional.max_pool2d(h1, 10, 5)
+    h3 = nn.functional.conv2d(h2, c3.weight * mask, c3.bias)
+    h4 = nn.functional.max_pool2d(h3, 6, 4)
+    h5 = h4.flatten(1)
+    h6 = fc(h5)
+    shapes = [tuple(t.shape[1:]) for t in (h1, h2, h3, h4, h5, h6)]
+    assert [row.output_shape for row in report.rows] == shapes
+    params = [
+        c1.weight.numel() + 64,
+        0,
+        int(mask.count_nonzero().item()) + 256,  # the kept weights and one bias per map
+        0,
+        0,
+        fc.weight.numel() + fc.bias.numel(),
+    ]
+    assert [row.params for row in report.rows] == params
+    macs = [
+        c1.weight.numel() * h1.shape[2] * h1.shape[3],
+        0,
+        _masked_conv_macs(mask, h3),
+        0,
+        0,
+        fc.weight.numel(),
+    ]
+    assert [row.macs for row in report.rows] == macs
+    # the seed's count: 256 maps, each fed by 16 of the 64 input maps, is 4,096 2-D kernels
+    assert report.rows[2].kernels == int(mask.count_nonzero().item()) // 81 == 4096
+
+
+def test_lenet5_1998_layers_agree_with_a_torch_model() -> None:
+    """C1, C3 (masked by Table I), C5 and F6 of the paper's LeNet-5: PyTorch's shapes, params and MACs."""
+    report = cs.trace(zoo.lenet5_1998(), (1, 32, 32))
+    rows = {row.layer.name: row for row in report.rows if row.layer.name}
+    c1, c3, c5, f6 = nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5), nn.Conv2d(16, 120, 5), nn.Linear(120, 84)
+    mask = _mask(zoo.LENET5_C3_TABLE, 6, 5)
+    h = c1(torch.zeros(1, 1, 32, 32))
+    assert (rows["C1"].output_shape, rows["C1"].macs) == (tuple(h.shape[1:]), c1.weight.numel() * 28 * 28)
+    s2 = nn.functional.avg_pool2d(h, 2)
+    assert rows["S2"].output_shape == tuple(s2.shape[1:])
+    h = nn.functional.conv2d(s2, c3.weight * mask, c3.bias)
+    assert rows["C3"].output_shape == tuple(h.shape[1:])
+    assert rows["C3"].params == int(mask.count_nonzero().item()) + 16
+    assert rows["C3"].macs == _masked_conv_macs(mask, h)
+    s4 = nn.functional.avg_pool2d(h, 2)
+    assert rows["S4"].output_shape == tuple(s4.shape[1:])
+    h = c5(s4)
+    assert (rows["C5"].output_shape, rows["C5"].macs) == (tuple(h.shape[1:]), c5.weight.numel())
+    h = f6(h.flatten(1))
+    assert (rows["F6"].output_shape, rows["F6"].params, rows["F6"].macs) == (
+        tuple(h.shape[1:]),
+        f6.weight.numel() + f6.bias.numel(),
+        f6.weight.numel(),
+    )
