@@ -490,7 +490,7 @@ def uncovered_inputs(
 
 #: beyond this many tap residues (a dilated kernel and a stride both in the millions) the
 #: uncovered count is not computed
-MAX_RESIDUES = 1_000_000
+MAX_RESIDUES = 10_000
 
 
 def count_uncovered(axis: AxisWindow) -> int | None:
@@ -498,7 +498,7 @@ def count_uncovered(axis: AxisWindow) -> int | None:
 
     Exact for any size without a position-by-position scan: windows are intervals (dilation 1);
     dilated taps, grouped by their position modulo the stride, form equally spaced runs.
-    ``None`` only for absurd sizes (over a million tap residues to consider).
+    ``None`` only for absurd sizes (over MAX_RESIDUES tap residues to consider).
     """
     size, k, s, d, pl, o = axis.size, axis.kernel, axis.stride, axis.dilation, axis.before, axis.output
     if d == 1 or k == 1:
