@@ -61,6 +61,10 @@ def _shape_arg(text: str) -> tuple[int, ...]:
     return values
 
 
+def _columns_arg(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def _positive_arg(text: str) -> int:
     try:
         value = int(text)
@@ -128,6 +132,20 @@ def _build_parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--explain", action="store_true", help="show each layer's arithmetic (text or json)"
             )
+            cmd.add_argument(
+                "--depth", type=int, help="collapse rows nested deeper than DEPTH (0: top level)"
+            )
+            cmd.add_argument(
+                "--columns", type=_columns_arg, help="comma-separated columns, e.g. layer,params,macs"
+            )
+            cmd.add_argument(
+                "--width", type=int, help="text: the widest a table line may be (default: terminal)"
+            )
+            cmd.add_argument(
+                "--memory", action="store_true", help="add parameter counts and memory estimates"
+            )
+            cmd.add_argument("--batch-size", type=_positive_arg, default=1, help="batch size of --memory (1)")
+            cmd.add_argument("--dtype", default="float32", help="dtype of --memory (float32)")
 
     solve_cmd = sub.add_parser("solve", help="every (kernel, stride, padding, dilation) mapping IN to OUT")
     solve_cmd.add_argument("in_size", type=_positive_arg, metavar="IN")
@@ -222,7 +240,7 @@ def _dump(data: object, out: TextIO) -> None:
 
 
 def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
-    from convshape.render import render_html, render_markdown, render_text
+    from convshape.render import render_text
     from convshape.tracing import trace
 
     if args.explain and args.format not in ("text", "json"):
@@ -249,26 +267,37 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
             print(render_text(partial), file=out)
         _say(f"convshape: {err}")
         return 1
+    options = {"depth": args.depth, "columns": args.columns, "width": args.width, "memory": args.memory}
+    options |= {"batch_size": args.batch_size, "dtype": args.dtype}
+    try:  # the options are checked once, whatever the format (render names the bad one)
+        table = report.render("text" if args.format in ("json", "svg") else args.format, **options)
+        estimate = report.memory(args.batch_size, args.dtype) if args.memory else None
+    except ConvShapeError as err:
+        raise UsageError(str(err)) from None
     if args.format == "json":
         data = report.to_dict()
+        if estimate is not None:
+            data["memory"] = _memory_dict(estimate)
         if args.explain:
             data["explanation"] = report.explain()
         if args.sizes:
             data["sizes"] = [_sizes_dict(s) for s in _sizes(network, shape)]
         _dump(data, out)
         return 0
-    if args.format == "text":
-        print(report.explain() if args.explain else render_text(report), file=out)
-    elif args.format == "markdown":
-        print(render_markdown(report), file=out)
-    elif args.format == "html":
-        print(render_html(report), file=out)
-    else:
+    if args.format == "svg":
         print(report.to_svg(), file=out)
+    else:
+        print(report.explain() if args.explain else table, file=out)
     if args.sizes:
         for sizes in _sizes(network, shape):
             print(f"{sizes}; {sizes.given_text()}", file=out)
     return 0
+
+
+def _memory_dict(estimate: Any) -> dict[str, Any]:
+    names: tuple[str, ...] = ("batch_size", "dtype", "dtype_bytes", "params", "buffers", "input_bytes")
+    names += ("forward_backward_bytes", "params_bytes", "buffers_bytes", "activation_bytes", "total_bytes")
+    return {name: getattr(estimate, name) for name in names}
 
 
 def _check_one(spec: str, args: argparse.Namespace, out: TextIO, label: str) -> tuple[int, dict[str, Any]]:

@@ -332,3 +332,39 @@ def test_input_sizes_argument_errors(kwargs: dict[str, object], error: type[Exce
     """Wrong types name the parameter; bounds are checked before any trace."""
     with pytest.raises(error, match=message):
         input_sizes([MaxPool(2)], **kwargs)  # type: ignore[arg-type]
+
+
+def test_summary_depth_collapses_blocks_into_their_totals() -> None:
+    """--depth 0: one row per top-level layer of ResNet-18, each block's params summed."""
+    net = zoo.resnet18()
+    status, text = run("summary", "resnet18", "--depth", "0", "--columns", "layer,params", "--width", "100")
+    assert status == 0
+    rules = [i for i, line in enumerate(text.splitlines()) if line and set(line) == {"-"}]
+    lines = text.splitlines()[rules[1] + 1 : rules[2]]  # between the header's rule and the totals'
+    assert len(lines) == len(net.layers)
+    full = cs.trace(net, (3, 224, 224))
+    layer4 = sum(row.params for row in full.rows if row.path.startswith("7."))
+    assert lines[7].split()[-1] == f"{layer4:,}"
+
+
+def test_summary_columns_and_a_bad_column() -> None:
+    status, text = run("summary", "seed", "--columns", "layer,input_shape,params")
+    assert status == 0
+    assert text.splitlines()[2].split() == ["Layer", "Input", "shape", "Params"]
+    assert run("summary", "seed", "--columns", "layer,nope")[0] == 2
+
+
+def test_summary_memory_in_text_and_json() -> None:
+    """The seed at batch 8, float16: parameter bytes are params x 2, input bytes 83 x 83 x 8 x 2."""
+    status, text = run("summary", "seed", "--memory", "--batch-size", "8", "--dtype", "float16")
+    assert status == 0
+    assert "Memory (batch 8, float16" in text
+    status, out = run(
+        "summary", "seed", "--memory", "--batch-size", "8", "--dtype", "float16", "--format", "json"
+    )
+    memory = json.loads(out)["memory"]
+    params = 64 * 81 + 64 + 256 * 16 * 81 + 256 + 256 * 101 + 101
+    assert (memory["params"], memory["params_bytes"]) == (params, params * 2)
+    assert memory["input_bytes"] == 83 * 83 * 8 * 2
+    assert memory["total_bytes"] == memory["input_bytes"] + memory["forward_backward_bytes"] + params * 2
+    assert run("summary", "seed", "--memory", "--dtype", "float7")[0] == 2
