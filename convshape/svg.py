@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from math import log2
 from typing import TYPE_CHECKING
 
-from convshape.containers import Concat, Residual
+from convshape.containers import Add, Cat, Concat, CropCat, Graph, Multiply, Residual
 from convshape.errors import check_int
 from convshape.layers import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, Conv, ConvTranspose, Linear, MaxPool
 from convshape.render import layer_at
@@ -43,6 +43,13 @@ class _Item:
 
 
 _MERGE_OPS = {Residual: "add (skip)", Concat: "concat (skip)"}
+#: the merge nodes of a Graph, drawn with an arc from each input that is not the stack before
+_NODE_MERGE_OPS = {
+    Add: "add (skip)",
+    Cat: "concat (skip)",
+    CropCat: "crop + concat (skip)",
+    Multiply: "multiply",
+}
 
 
 def _shape_label(shape: tuple[int | None, ...]) -> str:
@@ -91,8 +98,13 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
     items = [_Item(report.input_shape, "input")]
     arcs: list[tuple[int, int]] = []
     starts: dict[str, int] = {}  # container path -> the item flowing into it
+    network = report.network
+    wiring = {node.name: node.inputs for node in network.nodes} if isinstance(network, Graph) else {}
+    node_item = {network.input: 0} if isinstance(network, Graph) else {}  # node -> its last item
     for row in report.rows:
         parts = row.path.split(".")
+        if wiring:
+            node_item[parts[0]] = len(items) - 1  # until a row of this node is drawn
         for k in range(1, len(parts)):
             starts.setdefault(".".join(parts[:k]), len(items) - 1)
         shape = row.output_shape
@@ -107,13 +119,21 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
             label = getattr(block, "name", None) or f"{getattr(block, 'kind', 'block')} {prefix}"
             items.append(_Item(shape or items[-1].shape, str(label), prefix, True))
             continue
+        node_merge = _NODE_MERGE_OPS.get(type(row.layer)) if row.path in wiring else None
         merge = _MERGE_OPS.get(type(row.layer))
-        if merge is not None and shape is not None:
+        if node_merge is not None and shape is not None:
+            items.append(_Item(shape, node_merge, row.path))
+            for source in wiring[row.path]:
+                if node_item.get(source, len(items) - 2) != len(items) - 2:
+                    arcs.append((node_item[source], len(items) - 1))
+        elif merge is not None and shape is not None:
             items.append(_Item(shape, merge, row.path))
             arcs.append((starts.get(row.path, len(items) - 2), len(items) - 1))
         elif _drawn(row, items[-1].shape):
             assert shape is not None
             items.append(_Item(shape, _op_label(row), row.path))
+        if wiring:
+            node_item[parts[0]] = len(items) - 1
     return items, arcs
 
 

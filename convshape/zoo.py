@@ -15,7 +15,7 @@ network, so parameter counts can be compared with its published figures.
 from __future__ import annotations
 
 from convshape.containers import (
-    Concat,
+    Cat,
     CropCat,
     Graph,
     Node,
@@ -32,7 +32,6 @@ from convshape.layers import (
     Dropout,
     EuclideanRBF,
     Flatten,
-    Identity,
     Layer,
     Linear,
     MaxPool,
@@ -362,23 +361,38 @@ def _double_conv(out: int) -> Sequential:
     )
 
 
-def unet(in_channels: int = 3, num_classes: int = 2, base: int = 64, depth: int = 4) -> Sequential:
+def unet(in_channels: int = 3, num_classes: int = 2, base: int = 64, depth: int = 4) -> Graph:
     """A U-Net of ``depth`` down/up levels (padded 3x3 convolutions, batch norm, 2x2 transposed up-convolutions).
 
-    Each skip connection is a :class:`~convshape.Concat` of the encoder's features (identity
-    branch) with the upsampled decoder features; inputs must be multiples of ``2 ** depth``.
+    A :class:`~convshape.Graph` whose rows read as the architecture: ``down1`` to ``down<depth>``
+    (the encoder, each after the first starting with a 2x2 max pooling), ``bottom``, then for each
+    level from the deepest up ``up<level>`` (the up-convolution), ``cat<level>`` (the skip
+    connection: the encoder's features, then the upsampled ones, concatenated on the channels)
+    and ``dec<level>``; ``head`` is the 1x1 classifier. Inputs must be multiples of ``2 ** depth``.
 
     >>> from convshape import trace
-    >>> trace(unet(), (3, 256, 256)).output_shape
+    >>> report = trace(unet(), (3, 256, 256))
+    >>> report.output_shape
     (2, 256, 256)
+    >>> [row.path for row in report.rows if row.layer.__class__.__name__ in ("MaxPool", "Cat")]
+    ['down2.0', 'down3.0', 'down4.0', 'bottom.0', 'cat4', 'cat3', 'cat2', 'cat1']
     """
     del in_channels  # the input's channels come from the traced shape
     widths = [base * 2**i for i in range(depth + 1)]
-    inner: Layer = _double_conv(widths[depth])
-    for level in range(depth - 1, -1, -1):
-        down = Sequential(MaxPool(2), inner, ConvTranspose(widths[level], 2, stride=2))
-        inner = Sequential(_double_conv(widths[level]), Concat(Identity(), down), _double_conv(widths[level]))
-    return Sequential(inner, Conv(num_classes, 1, name="head"), name="unet")
+    nodes = [Node("down1", _double_conv(widths[0]))]
+    for level in range(2, depth + 1):
+        nodes.append(Node(f"down{level}", Sequential(MaxPool(2), *_double_conv(widths[level - 1]).layers)))
+    nodes.append(Node("bottom", Sequential(MaxPool(2), *_double_conv(widths[depth]).layers)))
+    below = "bottom"
+    for level in range(depth, 0, -1):
+        nodes += [
+            Node(f"up{level}", ConvTranspose(widths[level - 1], 2, stride=2), [below]),
+            Node(f"cat{level}", Cat(), [f"down{level}", f"up{level}"]),
+            Node(f"dec{level}", _double_conv(widths[level - 1])),
+        ]
+        below = f"dec{level}"
+    nodes.append(Node("head", Conv(num_classes, 1)))
+    return Graph(nodes, name="unet")
 
 
 def _valid_pair(out: int) -> list[Layer]:
@@ -417,7 +431,7 @@ def unet_2015(num_classes: int = 2) -> Graph:
 
 
 #: name -> (builder, usual input shape)
-NETWORKS: dict[str, tuple[Callable[[], Sequential], tuple[int, ...]]] = {
+NETWORKS: dict[str, tuple[Callable[[], Layer], tuple[int, ...]]] = {
     "seed": (seed, (1, 83, 83)),
     "lenet5": (lenet5, (1, 32, 32)),
     "alexnet": (alexnet, (3, 224, 224)),

@@ -48,6 +48,28 @@ def _build_tools() -> types.SimpleNamespace:
         def forward(self, x: Any) -> Any:
             return torch.cat([b(x) for b in self.branches], dim=1)
 
+    class Joined(Module):  # type: ignore[misc]
+        """A graph node concatenating its inputs on the channels (convshape's Cat on axis 0)."""
+
+        def forward(self, *xs: Any) -> Any:
+            return torch.cat(xs, dim=1)
+
+    class Wired(Module):  # type: ignore[misc]
+        """A convshape Graph: one submodule per node, named as the node, run in the graph's order."""
+
+        def __init__(self, graph: cs.Graph, modules: dict[str, Any]) -> None:
+            super().__init__()
+            self.steps = [(node.name, node.inputs) for node in graph.nodes]
+            self.input_name, self.output_name = graph.input, graph.outputs[0]
+            for name, module in modules.items():
+                self.add_module(name, module)
+
+        def forward(self, x: Any) -> Any:
+            values = {self.input_name: x}
+            for name, inputs in self.steps:
+                values[name] = getattr(self, name)(*(values[i] for i in inputs))
+            return values[self.output_name]
+
     class ZeroPad(Module):  # type: ignore[misc]
         def __init__(self, flat: list[int]) -> None:
             super().__init__()
@@ -65,6 +87,15 @@ def _build_tools() -> types.SimpleNamespace:
                 mod, ndim = to_torch(child, ndim, strict)
                 mods.append(mod)
             return nn.Sequential(*mods), ndim
+        if isinstance(layer, cs.Graph):
+            modules: dict[str, Any] = {}
+            for node in layer.nodes:
+                if isinstance(node.op, cs.Cat):
+                    assert node.op.axis == 0, "only channel concatenation is rebuilt"
+                    modules[node.name] = Joined()
+                else:
+                    modules[node.name] = to_torch(node.op, ndim, strict)[0]
+            return Wired(layer, modules), ndim
         if isinstance(layer, cs.Residual):
             body, _ = to_torch(layer.body, ndim, strict)
             short = None if layer.shortcut is None else to_torch(layer.shortcut, ndim, strict)[0]
@@ -120,7 +151,7 @@ def _build_tools() -> types.SimpleNamespace:
         """Output shape, per-module output shapes, parameters and FlopCounterMode MACs, on the meta device."""
         from torch.utils.flop_counter import FlopCounterMode
 
-        root = network if isinstance(network, cs.Sequential) else cs.Sequential(network)
+        root = network if isinstance(network, (cs.Sequential, cs.Graph)) else cs.Sequential(network)
         with torch.device("meta"):
             model, _ = to_torch(root, len(input_shape) - 1)
             x = torch.zeros(1, *input_shape)

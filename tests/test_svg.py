@@ -213,3 +213,13 @@ def test_skip_arcs_render_in_headless_chromium() -> None:
         1 for y in range(height) for r, g in zip(red[y], green[y], strict=True) if r > 150 and g < 140
     )
     assert orange > 200
+
+
+def test_graph_merges_get_arcs_from_their_other_inputs() -> None:
+    """The paper U-Net (a Graph): each of its 4 CropCat nodes gets one arc, from its encoder stage."""
+    svg = cs.trace(zoo.unet_2015(), (1, 572, 572)).to_svg()
+    texts = _texts(svg)
+    assert sum("crop + concat (skip)" in t for t in texts) == 4
+    assert _skips(svg) == 4
+    chain = cs.trace(cs.Graph([cs.Node("a", cs.Conv(4, 3)), cs.Node("b", cs.Add(), ["a", "a"])]), (1, 8, 8))
+    assert _skips(chain.to_svg()) == 0  # both inputs are the stack just before: no arc
