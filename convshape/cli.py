@@ -215,6 +215,12 @@ def _sizes_dict(sizes: InputSizes) -> dict[str, Any]:
     }
 
 
+def _explain_failure(err: ConvShapeError) -> str:
+    from convshape.explanation import explain_failure
+
+    return explain_failure(err)
+
+
 def _dump(data: object, out: TextIO) -> None:
     import json  # only JSON output needs it
 
@@ -244,7 +250,11 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
         if args.format == "json":
             data = {"spec": args.spec, "input": list(shape), "ok": False, "error": _error_dict(err)}
             data["partial"] = partial.to_dict() if partial is not None and partial.rows else None
+            if args.explain:
+                data["explanation"] = _explain_failure(err)
             _dump(data, out)
+        elif args.explain and args.format == "text":
+            print(_explain_failure(err), file=out)
         elif partial is not None and partial.rows:
             print(render_text(partial), file=out)
         _say(f"convshape: {err}")
