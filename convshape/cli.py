@@ -228,9 +228,54 @@ def _sizes_dict(sizes: InputSizes) -> dict[str, Any]:
         "period": sizes.period,
         "limit": sizes.limit,
         "given": sizes.given,
+        "given_accepted": sizes.given_tiles is not None,
         "given_tiles": sizes.given_tiles,
+        "nearest_below": sizes.nearest_below,
+        "nearest_above": sizes.nearest_above,
         "text": f"{sizes}; {sizes.given_text()}",
     }
+
+
+def _square(network: Layer, shape: tuple[int, ...], sizes: list[InputSizes]) -> dict[str, Any] | None:
+    """For a square input accepted on no axis alone: the nearest sizes accepted on every axis at once."""
+    if len(shape) < 3 or len(set(shape[1:])) != 1:
+        return None
+    if any(s.given_tiles is not None or s.nearest_below or s.nearest_above for s in sizes):
+        return None
+    from convshape.inverse import square_neighbours
+
+    below, above = square_neighbours(network, shape)
+    given = shape[1]
+    if below is not None and above is not None:
+        near = f"the nearest accepted sizes are {below} and {above}"
+    elif below is not None or above is not None:
+        near = f"the nearest accepted size is {below if below is not None else above}"
+    else:
+        near = "no accepted size was found near it"
+    text = f"every spatial axis at one size: the given size {given} is not accepted; {near}"
+    return {"given": given, "nearest_below": below, "nearest_above": above, "text": text}
+
+
+def _sizes_lines(network: Layer, shape: tuple[int, ...], sizes: list[InputSizes]) -> list[str]:
+    square = _square(network, shape, sizes)
+    return [f"{s}; {s.given_text()}" for s in sizes] + ([square["text"]] if square else [])
+
+
+def _explain_failure(err: ConvShapeError) -> str:
+    from convshape.explanation import explain_failure
+
+    return explain_failure(err)
+
+
+def _add_sizes(
+    data: dict[str, Any], network: Layer, shape: tuple[int, ...], sizes: list[InputSizes] | None = None
+) -> None:
+    """``"sizes"`` (one entry per spatial axis) and, for a square input no axis accepts, ``"square"``."""
+    sizes = _sizes(network, shape) if sizes is None else sizes
+    data["sizes"] = [_sizes_dict(s) for s in sizes]
+    square = _square(network, shape, sizes)
+    if square is not None:
+        data["square"] = square
 
 
 def _dump(data: object, out: TextIO) -> None:
@@ -262,9 +307,19 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
         if args.format == "json":
             data = {"spec": args.spec, "input": list(shape), "ok": False, "error": _error_dict(err)}
             data["partial"] = partial.to_dict() if partial is not None and partial.rows else None
+            if args.explain:
+                data["explanation"] = _explain_failure(err)
+            if args.sizes:
+                _add_sizes(data, network, shape)
             _dump(data, out)
-        elif partial is not None and partial.rows:
-            print(render_text(partial), file=out)
+        else:
+            if args.explain and args.format == "text":
+                print(_explain_failure(err), file=out)
+            elif partial is not None and partial.rows:
+                print(render_text(partial), file=out)
+            if args.sizes:
+                for line in _sizes_lines(network, shape, _sizes(network, shape)):
+                    print(line, file=out)
         _say(f"convshape: {err}")
         return 1
     options = {"depth": args.depth, "columns": args.columns, "width": args.width, "memory": args.memory}
@@ -281,7 +336,7 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
         if args.explain:
             data["explanation"] = report.explain()
         if args.sizes:
-            data["sizes"] = [_sizes_dict(s) for s in _sizes(network, shape)]
+            _add_sizes(data, network, shape)
         _dump(data, out)
         return 0
     if args.format == "svg":
@@ -289,8 +344,8 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
     else:
         print(report.explain() if args.explain else table, file=out)
     if args.sizes:
-        for sizes in _sizes(network, shape):
-            print(f"{sizes}; {sizes.given_text()}", file=out)
+        for line in _sizes_lines(network, shape, _sizes(network, shape)):
+            print(line, file=out)
     return 0
 
 
@@ -318,9 +373,9 @@ def _check_one(spec: str, args: argparse.Namespace, out: TextIO, label: str) -> 
     entry["ok"] = not problems
     entry["problems"] = [_error_dict(p) for p in problems]
     if args.sizes:
-        entry["sizes"] = [_sizes_dict(s) for s in sizes]
+        _add_sizes(entry, network, shape, sizes)
     if args.format == "text":
-        for line in [str(p) for p in problems] + [f"{s}; {s.given_text()}" for s in sizes]:
+        for line in [str(p) for p in problems] + (_sizes_lines(network, shape, sizes) if args.sizes else []):
             print(f"{label}{line}", file=out)
         if problems:
             plural = "s" if len(problems) != 1 else ""

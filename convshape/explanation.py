@@ -17,11 +17,12 @@ from fractions import Fraction
 from math import prod
 
 from convshape.arithmetic import AxisWindow
+from convshape.errors import ConvShapeError
 from convshape.layers import Conv, ConvTranspose, EuclideanRBF, Layer, Linear, Subsample, fmt_shape
 from convshape.tables import fan_in_summary
 from convshape.tracing import Report, Row, trace
 
-__all__ = ["explain", "explain_report"]
+__all__ = ["explain", "explain_failure", "explain_report"]
 
 _AXES = {1: ("positions",), 2: ("rows", "columns"), 3: ("depth", "rows", "columns")}
 _SINGULAR = {"positions": "position", "rows": "row", "columns": "column", "depth": "depth slice"}
@@ -194,16 +195,70 @@ def explain_report(report: Report) -> str:
     return "\n".join(lines)
 
 
+def explain_failure(err: ConvShapeError) -> str:
+    """Explain a failed trace: every layer of ``err.report`` up to the failure, then the failure.
+
+    The last paragraph names the failing layer (with the shape it received), the rule it breaks
+    and the fix the error suggests.  *err* is what :func:`~convshape.trace` raised; an error
+    without a partial report gives the failure paragraph only.
+
+    >>> from convshape import Conv, ConvShapeError, trace
+    >>> try:
+    ...     trace([Conv(8, 3), Conv(8, 9)], (3, 8, 8))
+    ... except ConvShapeError as err:
+    ...     print(explain_failure(err))
+    layer 0: Conv(8, 3)  (3, 8, 8) -> (8, 6, 6)
+    ...
+    failed at layer 1 (Conv(8, 9)), axes 0, 1, kernel_size, which receives (8, 6, 6):
+      error:   ShapeError: the kernel extent 9 (dilation 1 x (9 - 1) + 1) exceeds the padded input 6 (6 + 0 + 0)
+      fix:     use padding >= 2 on each side, or a kernel of at most 6
+    """
+    report: Report | None = getattr(err, "report", None)
+    lines: list[str] = []
+    if report is not None:
+        for row in report.rows:
+            lines += _row_lines(row)
+        if len(report.rows) > 1:
+            lines.append(
+                f"total up to the failure: {report.total_kernels:,} kernels, {report.total_params:,} params, "
+                f"{report.total_macs:,} MACs"
+            )
+    received = getattr(err, "input_shape", None)
+    where = err.where or "the network"
+    receives = f", which receives {fmt_shape(received)}" if received is not None else ""
+    rule, _, fix = err.detail.partition("; ")
+    lines.append(f"failed at {where}{receives}:")
+    lines.append(f"  error:   {type(err).__name__}: {rule}")
+    if fix:
+        lines.append(f"  fix:     {fix}")
+    return "\n".join(lines)
+
+
 def explain(layer: Layer | Sequence[Layer], input_shape: Sequence[int]) -> str:
     """The arithmetic of a layer (or a whole network) on an input, with the numbers substituted.
 
     Each window layer shows its output-size formula per axis and any input rows or columns
     no window reads; convolutions show the kernel-count reasoning, parameters and MACs.
+    A network that fails part-way is explained up to the failing layer, and the explanation
+    ends with the failure (see :func:`explain_failure`) instead of raising.
 
-    >>> from convshape import Conv
+    Raises:
+        TypeError: *layer* is not a layer spec, or a value has the wrong type.
+        ConvShapeError: *input_shape* itself is invalid (no layer was reached).
+
+    >>> from convshape import Conv, MaxPool
     >>> print(explain(Conv(256, 9, groups=4), (64, 14, 14)).splitlines()[3])
       kernels: 256 output maps x 16 input maps each (groups=4) = 4,096 kernels of 9x9
+    >>> print(explain([Conv(8, 3), MaxPool(8)], (3, 8, 8)).splitlines()[-3:])
+    ['failed at layer 1 (MaxPool(8)), axes 0, 1, kernel_size, which receives (8, 6, 6):', \
+'  error:   ShapeError: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1', \
+'  fix:     use a smaller window, or an input of at least 8']
     """
-    report = trace(layer, input_shape)
+    try:
+        report = trace(layer, input_shape)
+    except ConvShapeError as err:
+        if getattr(err, "report", None) is None:
+            raise
+        return explain_failure(err)
     lines = explain_report(report).splitlines()
     return "\n".join(lines if len(report.rows) > 1 else lines[:-1])

@@ -17,7 +17,7 @@ from convshape.layers import Layer
 from convshape.tracing import trace
 from convshape.translate import input_shape_arg
 
-__all__ = ["InputSizes", "Solution", "input_sizes", "solve", "unsolved_reason"]
+__all__ = ["InputSizes", "Solution", "input_sizes", "solve", "square_neighbours", "unsolved_reason"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +333,10 @@ class InputSizes:
         limit: The largest size examined.
         given: The size of the given input shape on this axis.
         given_tiles: Whether that size is accepted and tiles every layer exactly (``None``: not accepted).
+        nearest_below: When the given size is not accepted, the nearest accepted size below it
+            (``None``: accepted, or no smaller size accepted).
+        nearest_above: When the given size is not accepted, the nearest accepted size above it
+            (``None``: accepted, or none found within ``max_traces`` sizes above it).
 
     >>> from convshape import MaxPool
     >>> sizes = input_sizes([MaxPool(2), MaxPool(2)], (1, 9), limit=20)
@@ -347,6 +351,8 @@ class InputSizes:
     limit: int
     given: int = 0
     given_tiles: bool | None = None
+    nearest_below: int | None = None
+    nearest_above: int | None = None
 
     def __str__(self) -> str:
         if self.smallest is None:
@@ -367,9 +373,27 @@ class InputSizes:
         >>> from convshape import MaxPool
         >>> input_sizes([MaxPool(2)], (1, 9), limit=4).given_text()
         'the given size 9 is accepted, but input is left uncovered'
+        >>> input_sizes([MaxPool(2), MaxPool(2)], (1, 9), limit=4).given_text()
+        'the given size 9 is accepted, but input is left uncovered'
+        >>> from convshape import Concat, Conv
+        >>> input_sizes(Concat(Conv(4, 3), Conv(4, 3)), (1, 1), limit=4).given_text()
+        'the given size 1 is not accepted; the nearest accepted size is 3 (none found below)'
         """
         if self.given_tiles is None:
-            return f"the given size {show(self.given)} is not accepted"
+            text = f"the given size {show(self.given)} is not accepted"
+            below, above = self.nearest_below, self.nearest_above
+            if below is not None and above is not None:
+                return f"{text}; the nearest accepted sizes are {below} and {above}"
+            if below is not None:
+                return f"{text}; the nearest accepted size is {below} (none found above)"
+            if above is not None:
+                return f"{text}; the nearest accepted size is {above} (none found below)"
+            if self.smallest is None:
+                return (
+                    f"the given input is not accepted, and no size on axis {self.axis} is "
+                    "accepted with the other axes as given"
+                )
+            return f"{text}; no accepted size was found near it"
         if self.given_tiles:
             return f"the given size {show(self.given)} tiles every layer exactly"
         return f"the given size {show(self.given)} is accepted, but input is left uncovered"
@@ -476,15 +500,92 @@ def input_sizes(
     last = min(limit, max_traces)
     smallest = None
     exact: list[int] = []
+    accepted: list[int] = []
     for size in range(1, last + 1):
         shape[axis + 1] = size
         tiles = _traced_tiles(network, tuple(shape))
         if tiles is None:
             continue
+        accepted.append(size)
         if smallest is None:
             smallest = size
         if tiles:
             exact.append(size)
     gaps = {b - a for a, b in pairwise(exact)}
     period = gaps.pop() if len(gaps) == 1 else None
-    return InputSizes(axis, smallest, tuple(exact), period, last, given, given_tiles)
+    below = above = None
+    if given_tiles is None:
+        below = _nearest(network, shape, axis, accepted, given, last, -1, max_traces)
+        above = _nearest(network, shape, axis, accepted, given, last, 1, max_traces)
+    return InputSizes(axis, smallest, tuple(exact), period, last, given, given_tiles, below, above)
+
+
+def _nearest(
+    network: Layer | Sequence[Layer],
+    shape: list[int],
+    axis: int,
+    accepted: list[int],
+    given: int,
+    last: int,
+    step: int,
+    max_traces: int,
+) -> int | None:
+    """The accepted size nearest *given* in direction *step* (-1 or 1), or ``None`` if none is found.
+
+    Sizes ``1..last`` were scanned (*accepted* holds those that trace); sizes outside the scan are
+    traced, at most *max_traces* of them.
+    """
+    if step < 0:
+        known = [a for a in accepted if a < given]
+        if given - 1 <= last:  # the scan saw every smaller size
+            return known[-1] if known else None
+        low = max(last, given - 1 - max_traces)
+        sizes = range(given - 1, low, -1)
+        fallback = known[-1] if known and low == last else None  # only if the walk met the scan
+    else:
+        known = [a for a in accepted if a > given]
+        if known:
+            return known[0]
+        first = max(given, last) + 1
+        sizes = range(first, first + max_traces)
+        fallback = None
+    for size in sizes:
+        shape[axis + 1] = size
+        if _traced_tiles(network, tuple(shape)) is not None:
+            return size
+    return fallback
+
+
+def square_neighbours(
+    network: Layer | Sequence[Layer], input_shape: Sequence[int], *, max_traces: int = MAX_TRACES
+) -> tuple[int | None, int | None]:
+    """The accepted sizes nearest the given one when every spatial axis takes that one size.
+
+    For a square (cubic) input that is not accepted on any axis alone: ``(below, above)``, each
+    ``None`` when no such size is found within *max_traces* sizes.  Used by ``--sizes``.
+
+    >>> from convshape import zoo
+    >>> square_neighbours(zoo.unet(), (3, 100, 100))
+    (96, 112)
+    """
+    network_arg(network)
+    shape = list(input_shape_arg(input_shape))
+    max_traces = as_index("max_traces", max_traces, 1)
+    given = shape[1] if len(shape) > 1 else 0
+    if len(shape) < 2 or any(size != given for size in shape[1:]):
+        raise ParameterError(
+            f"input_shape {show(tuple(shape))} must have spatial axes all of one size; "
+            "use input_sizes() for one axis at a time"
+        )
+    found: list[int | None] = []
+    for sizes in (
+        range(given - 1, max(0, given - 1 - max_traces), -1),
+        range(given + 1, given + 1 + max_traces),
+    ):
+        hit = None
+        for size in sizes:
+            if _traced_tiles(network, (shape[0],) + (size,) * (len(shape) - 1)) is not None:
+                hit = size
+                break
+        found.append(hit)
+    return found[0], found[1]

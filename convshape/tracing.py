@@ -482,7 +482,7 @@ class _Tracer:
             else:
                 moved = None
         if found:  # raises here in trace(): the partial report ends before this layer
-            self.found(found, path, layer)
+            self.found(found, path, layer, shape)
         self.rows.append(_new(Row, (path, layer, shape, out, params, kernels, macs, moved, ())))
         return value if out is shape and moved is fields else (out, moved)
 
@@ -512,7 +512,9 @@ class _Tracer:
         )
         return shape, fields
 
-    def found(self, found: list[ConvShapeError], path: PathNode, layer: Layer) -> None:
+    def found(
+        self, found: list[ConvShapeError], path: PathNode, layer: Layer, received: Shape | None = None
+    ) -> None:
         where = location(_join(path), layer)
         if len(self.input_shape) < 2:  # no Flatten is to blame: the input itself has no spatial axis
             found[:] = [
@@ -523,6 +525,7 @@ class _Tracer:
         if not self.collect:
             err = located[0]
             err.report = self.report(None, partial=True)  # type: ignore[attr-defined]
+            err.input_shape = received  # type: ignore[attr-defined]  # what the failing leaf received
             raise err
         self.problems.extend(located)
 
@@ -687,7 +690,8 @@ def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Repor
 
     Raises:
         ConvShapeError: The first problem, as its own subclass, with the layer's path, name
-            and kind in the message and the partial report up to it in ``err.report``.
+            and kind in the message, the partial report up to it in ``err.report`` and the
+            shape the failing layer received in ``err.input_shape`` (``None`` at a merge).
         TypeError: *network* is not a layer spec, or a value has the wrong type.
 
     >>> from convshape import Conv, MaxPool

@@ -157,3 +157,27 @@ def test_console_script_is_installed() -> None:
     done = subprocess.run([exe, "zoo"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "resnet50" in done.stdout
+
+
+def test_failing_network_with_explain_prints_the_partial_explanation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--explain on a network that does not fit: the layers before the failure, the failure, exit 1."""
+    status, text = run("summary", "seed", "--input", "1,64,64", "--explain")
+    assert status == 1
+    assert "rows:    (56 - 10) / 5 + 1 = 10.2 -> 10" in text
+    assert (
+        "failed at layer 3 'layer4' (MaxPool(6, stride=4)), axes 0, 1, kernel_size, which receives (256, 2, 2):"
+        in text
+    )
+    assert text.rstrip().endswith("fix:     use a smaller window, or an input of at least 6")
+    assert "layer 3 'layer4'" in capsys.readouterr().err
+
+
+def test_failing_network_with_explain_in_json_carries_the_explanation() -> None:
+    status, text = run("summary", "seed", "--input", "1,64,64", "--explain", "--format", "json")
+    assert status == 1
+    data = json.loads(text)
+    assert data["ok"] is False
+    assert data["explanation"].startswith("layer 0 'layer1': Conv(64, 9)  (1, 64, 64) -> (64, 56, 56)")
+    assert "failed at layer 3 'layer4'" in data["explanation"]

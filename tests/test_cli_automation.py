@@ -368,3 +368,83 @@ def test_summary_memory_in_text_and_json() -> None:
     assert memory["input_bytes"] == 83 * 83 * 8 * 2
     assert memory["total_bytes"] == memory["input_bytes"] + memory["forward_backward_bytes"] + params * 2
     assert run("summary", "seed", "--memory", "--dtype", "float7")[0] == 2
+
+
+# -- the given size: accepted or not, and the nearest accepted sizes ----------------------------
+
+#: the identity and a pool-then-upsample branch agree only on even sizes
+EVEN_ONLY = cs.Concat(cs.Identity(), cs.Sequential(MaxPool(2), cs.Upsample(scale_factor=2)))
+
+
+def test_input_sizes_names_the_nearest_accepted_sizes() -> None:
+    sizes = input_sizes(EVEN_ONLY, (1, 9), limit=20)
+    assert sizes.given_tiles is None
+    assert (sizes.nearest_below, sizes.nearest_above) == (8, 10)
+    assert sizes.given_text() == "the given size 9 is not accepted; the nearest accepted sizes are 8 and 10"
+    one = input_sizes(EVEN_ONLY, (1, 1), limit=20)
+    assert (one.nearest_below, one.nearest_above) == (None, 2)
+    assert one.given_text().endswith("the nearest accepted size is 2 (none found below)")
+    accepted = input_sizes(EVEN_ONLY, (1, 8), limit=20)
+    assert (accepted.given_tiles, accepted.nearest_below, accepted.nearest_above) == (True, None, None)
+
+
+def test_nearest_sizes_beyond_the_scan_are_traced() -> None:
+    """A given size far above the limit is searched from itself, not from the scan."""
+    sizes = input_sizes(EVEN_ONLY, (1, 10**6 + 1), limit=64, max_traces=64)
+    assert sizes.limit == 64
+    assert (sizes.nearest_below, sizes.nearest_above) == (10**6, 10**6 + 2)
+    # a depth-4 U-Net accepts multiples of 16 on an axis, the other held at 96 (a multiple of 16)
+    unet = input_sizes(zoo.unet(), (3, 5000, 96))
+    assert (unet.nearest_below, unet.nearest_above) == (16 * 312, 16 * 313)
+
+
+def test_an_axis_that_cannot_fix_the_input_says_so() -> None:
+    sizes = input_sizes(zoo.unet(), (3, 100, 96), axis=1, limit=64)
+    assert sizes.smallest is None
+    assert sizes.given_text() == (
+        "the given input is not accepted, and no size on axis 1 is accepted with the other axes as given"
+    )
+
+
+def test_square_neighbours_vary_every_axis_at_once() -> None:
+    from convshape.inverse import square_neighbours
+
+    assert square_neighbours(zoo.unet(), (3, 100, 100)) == (96, 112)
+    assert square_neighbours(zoo.unet(), (3, 8, 8)) == (None, 16)
+    with pytest.raises(cs.ParameterError, match="spatial axes all of one size"):
+        square_neighbours(zoo.unet(), (3, 100, 96))
+
+
+def test_check_sizes_states_whether_the_given_size_is_accepted() -> None:
+    status, text = run("check", "unet", "--input", "3,100,96", "--sizes")
+    assert status == 1
+    assert "the given size 100 is not accepted; the nearest accepted sizes are 96 and 112" in text
+    status, text = run("check", "unet", "--input", "3,100,96", "--sizes", "--format", "json")
+    first = json.loads(text)["files"][0]["sizes"][0]
+    assert (first["given"], first["given_accepted"], first["nearest_below"], first["nearest_above"]) == (
+        100,
+        False,
+        96,
+        112,
+    )
+    status, text = run("check", "unet", "--input", "3,96,96", "--sizes", "--format", "json")
+    entry = json.loads(text)["files"][0]
+    assert [s["given_accepted"] for s in entry["sizes"]] == [True, True]
+    assert "square" not in entry
+
+
+def test_failing_summary_with_sizes_names_the_nearest_square_sizes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At 100x100 no single axis helps; one size on both axes does: 96 or 112."""
+    status, text = run("summary", "unet", "--input", "3,100,100", "--sizes")
+    assert status == 1
+    assert text.rstrip().splitlines()[-1] == (
+        "every spatial axis at one size: the given size 100 is not accepted; the nearest accepted sizes are 96 and 112"
+    )
+    assert "layer cat3 (Cat())" in capsys.readouterr().err
+    status, text = run("summary", "unet", "--input", "3,100,100", "--sizes", "--format", "json")
+    assert status == 1
+    data = json.loads(text)
+    assert (data["square"]["nearest_below"], data["square"]["nearest_above"]) == (96, 112)
+    assert [s["given_accepted"] for s in data["sizes"]] == [False, False]

@@ -131,6 +131,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "linear_macs": dict(in_features=10, out_features=4, rows=3),
     "padding_for": dict(layer=cs.Conv(4, 3, padding="same", stride=2), input_shape=(3, 10, 10)),
     "input_sizes": dict(network=[cs.Conv(4, 3), cs.MaxPool(2)], input_shape=(3, 12, 12), axis=1, limit=24, max_traces=64),
+    "square_neighbours": dict(network=[cs.Conv(4, 3), cs.MaxPool(2)], input_shape=(3, 12, 12), max_traces=64),
     "solve": dict(in_size=20, out_size=10, kernel_size=None, stride=None, padding=None, dilation=None,
                   transpose=False, max_kernel=5, max_stride=4, max_dilation=2),
     "unsolved_reason": dict(in_size=20, out_size=10, kernel_size=None, stride=None, padding=None,

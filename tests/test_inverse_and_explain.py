@@ -107,3 +107,66 @@ def test_assert_helpers_pass_and_fail_with_the_table() -> None:
     assert "rows up to the first problem" in message
     with pytest.raises(AssertionError, match="the network does not trace"):
         assert_output_shape([MaxPool(9)], (1, 8, 8), (1, 1, 1))
+
+
+def test_explain_of_a_failing_network_explains_up_to_the_failure() -> None:
+    """seed at 64: conv 64 - 9 + 1 = 56, pool (56 - 10) // 5 + 1 = 10, conv 10 - 9 + 1 = 2, then MaxPool(6) on 2 fails."""
+    text = explain(zoo.seed(), (1, 64, 64))
+    lines = text.splitlines()
+    assert lines[0] == "layer 0 'layer1': Conv(64, 9)  (1, 64, 64) -> (64, 56, 56)"
+    assert "(56 - 10) / 5 + 1 = 10.2 -> 10" in text
+    assert "layer 2 'layer3': Conv(256, 9, groups=4)  (64, 10, 10) -> (256, 2, 2)" in text
+    # the three layers before the failure: 64 x 1 and 256 x 16 kernels, 64 x 82 + 256 x (16 x 81 + 1) params
+    assert (
+        f"total up to the failure: {64 + 256 * 16:,} kernels, {64 * 82 + 256 * (16 * 81 + 1):,} params"
+        in text
+    )
+    assert lines[-3] == (
+        "failed at layer 3 'layer4' (MaxPool(6, stride=4)), axes 0, 1, kernel_size, which receives (256, 2, 2):"
+    )
+    assert lines[-2] == "  error:   ShapeError: the output size (2 + 0 + 0 - 6) // 4 + 1 = 0 is below 1"
+    assert lines[-1] == "  fix:     use a smaller window, or an input of at least 6"
+    assert "layer 3 'layer4': MaxPool" not in text  # the failing layer has no row of its own
+
+
+def test_explain_of_a_first_layer_failure_is_the_failure_paragraph() -> None:
+    text = explain([Conv(9, 3, groups=3)], (4, 8, 8))
+    assert text.splitlines() == [
+        "failed at layer 0 (Conv(9, 3, groups=3)), groups, which receives (4, 8, 8):",
+        "  error:   ShapeError: the input's 4 channels are not divisible by groups 3 (4 / 3 = 1.33333)",
+        "  fix:     use a groups value that divides both 4 and 9",
+    ]
+
+
+def test_explain_of_a_failing_merge_names_the_merge() -> None:
+    """A Concat of a 3x3 and a 5x5 unpadded branch on 8x8 gets 6x6 and 4x4 maps."""
+    net = cs.Concat(Conv(4, 3), Conv(4, 5))
+    text = explain(net, (3, 8, 8))
+    assert "(4, 6, 6), (4, 4, 4)" in text
+    # both branches are explained first: 4 x 3 x 9 + 4 and 4 x 3 x 25 + 4 params
+    assert f"total up to the failure: 24 kernels, {4 * 27 + 4 + 4 * 75 + 4} params" in text
+    assert text.splitlines()[-3] == "failed at layer 0 (Concat(2 branches)):"
+    assert text.splitlines()[-1] == "  fix:     crop, pad or resize the branches to one size"
+
+
+def test_explain_still_raises_for_what_is_not_a_network() -> None:
+    with pytest.raises(TypeError, match="network"):
+        explain("resnet18", (3, 224, 224))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        explain([Conv(8, 3)], "3,8,8")  # type: ignore[arg-type]
+    with pytest.raises(cs.ParameterError, match="input_shape"):
+        explain([Conv(8, 3)], (0, 8, 8))
+
+
+def test_explain_failure_takes_the_error_trace_raised() -> None:
+    from convshape.explanation import explain_failure
+
+    with pytest.raises(cs.ShapeError) as info:
+        cs.trace([Conv(8, 3), MaxPool(8)], (3, 8, 8))
+    assert explain_failure(info.value) == explain([Conv(8, 3), MaxPool(8)], (3, 8, 8))
+    bare = cs.ShapeError("too small; use a larger input", where="axis 0")
+    assert explain_failure(bare).splitlines() == [
+        "failed at axis 0:",
+        "  error:   ShapeError: too small",
+        "  fix:     use a larger input",
+    ]
