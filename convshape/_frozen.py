@@ -31,7 +31,7 @@ else:
         return lambda function: function
 
 
-__all__ = ["KW_ONLY", "frozen", "record", "structural_eq", "structural_hash", "structural_repr"]
+__all__ = ["KW_ONLY", "frozen", "integral", "record", "structural_eq", "structural_hash", "structural_repr"]
 
 
 class _KwOnly:
@@ -195,16 +195,62 @@ def _make_init(
     if kw_only:
         params.append("*")
         params.extend(f"{name}=_d_{name}" if name in defaults else name for name in kw_only)
-    body = [f"  _set(self, {name!r}, {name})" for name in positional + kw_only]
+    # plain values go straight in; an integer of another type (numpy.int64, an IntEnum) is stored as
+    # the int it stands for, so specs compare, hash and serialise the same whatever ints built them
+    body = [
+        f"  _set(self, {name!r}, {name} if {name}.__class__ in _plain else _integral({name}))"
+        for name in positional + kw_only
+    ]
     if post:
         body.append("  self.__post_init__()")
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
     scope: dict[str, Any] = {f"_d_{name}": value for name, value in defaults.items()}
     scope["_set"] = object.__setattr__
+    scope["_plain"] = _PLAIN
+    scope["_integral"] = integral
     exec(compile(source, f"<convshape {owner}.__init__>", "exec"), scope)
     init: Callable[..., None] = scope["__init__"]
     init.__qualname__ = f"{owner}.__init__"
     return init
+
+
+_PLAIN = frozenset({int, str, float, bool, type(None)})
+
+
+def integral(value: Any) -> Any:
+    """*value* with integers of any integral type (``numpy.int64``, an ``IntEnum``) made plain ints.
+
+    Bools (Python's and NumPy's) are left as they are, for the field's own check to refuse or
+    accept; so are arrays and everything else that is not a single integer.  The entries of a
+    tuple or list are converted one level down (per-axis values such as ``kernel_size``).
+
+    >>> import enum
+    >>> class Size(enum.IntEnum):
+    ...     SMALL = 3
+    >>> integral(Size.SMALL), integral((Size.SMALL, 5)), integral("same")
+    (3, (3, 5), 'same')
+    """
+    cls = value.__class__
+    if cls in _PLAIN:
+        return value
+    if cls is tuple or cls is list:
+        if all(item.__class__ in _PLAIN for item in value):
+            return value
+        return cls(_scalar(item) for item in value)
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
+    cls = value.__class__
+    if cls in _PLAIN or isinstance(value, bool) or cls.__name__ in ("bool", "bool_"):
+        return value
+    index = getattr(cls, "__index__", None)
+    if index is None:
+        return value
+    try:
+        return int(index(value))
+    except Exception:  # an array of several entries: left for the field's check to refuse
+        return value
 
 
 def _setattr(self: object, name: str, value: object) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
 from convshape._frozen import frozen
-from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, type_name
+from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, show, type_name
 from convshape.layers import Layer, _check_name, _set, fmt_shape
 
 TYPE_CHECKING = False
@@ -56,7 +56,7 @@ def as_layer(item: object, where: str) -> Layer:
         return item
     if isinstance(item, (list, tuple)):
         return Sequential(*item)
-    raise TypeError(f"{where} must be a layer spec or a list of them, got {type_name(item)} {item!r}")
+    raise TypeError(f"{where} must be a layer spec or a list of them, got {type_name(item)} {show(item)}")
 
 
 @frozen
@@ -444,19 +444,21 @@ class Node:
 
     def __init__(self, name: str, op: Layer | Sequence[Layer], inputs: Sequence[str] | None = None) -> None:
         if not isinstance(name, str) or not name:
-            raise TypeError(f"Node: name must be a non-empty str, got {type_name(name)} {name!r}")
+            raise TypeError(f"Node: name must be a non-empty str, got {type_name(name)} {show(name)}")
         _set(self, "name", name)
-        _set(self, "op", as_layer(op, f"node {name!r} op"))
+        _set(self, "op", as_layer(op, f"node {show(name)} op"))
         if inputs is None:
             _set(self, "inputs", None)
         else:
             if isinstance(inputs, str) or not isinstance(inputs, Sequence):
                 raise TypeError(
-                    f"node {name!r}: inputs must be a list of node names, got {type_name(inputs)} {inputs!r}"
+                    f"node {show(name)}: inputs must be a list of node names, got {type_name(inputs)} {show(inputs)}"
                 )
             for item in inputs:
                 if not isinstance(item, str):
-                    raise TypeError(f"node {name!r}: input names must be str, got {type_name(item)} {item!r}")
+                    raise TypeError(
+                        f"node {show(name)}: input names must be str, got {type_name(item)} {show(item)}"
+                    )
             _set(self, "inputs", tuple(inputs))
 
 
@@ -503,7 +505,7 @@ class Graph(Layer):
         if not nodes:
             raise ParameterError("needs at least one node", where="Graph")
         if not isinstance(input, str) or not input:
-            raise TypeError(f"Graph: input must be a non-empty str, got {type_name(input)} {input!r}")
+            raise TypeError(f"Graph: input must be a non-empty str, got {type_name(input)} {show(input)}")
         from convshape.reshaping import Split  # loaded with the first Graph, not by every trace
 
         seen = {input}
@@ -511,25 +513,25 @@ class Graph(Layer):
         wired: list[Node] = []
         for i, node in enumerate(nodes):
             if not isinstance(node, Node):
-                raise TypeError(f"Graph: nodes[{i}] must be a Node, got {type_name(node)} {node!r}")
+                raise TypeError(f"Graph: nodes[{i}] must be a Node, got {type_name(node)} {show(node)}")
             if node.name in seen:
                 raise ParameterError(
-                    f"node name {node.name!r} is used twice (or is the input's name)", where="Graph"
+                    f"node name {show(node.name)} is used twice (or is the input's name)", where="Graph"
                 )
             inputs = node.inputs if node.inputs is not None else (last,)
             for source in inputs:
                 if source not in seen:
                     raise ParameterError(
-                        f"node {node.name!r} reads {source!r}, which is not the input or an earlier node; "
+                        f"node {show(node.name)} reads {show(source)}, which is not the input or an earlier node; "
                         "list nodes in the order they run",
                         where="Graph",
                     )
             if not inputs:
-                raise ParameterError(f"node {node.name!r} has no inputs", where="Graph")
+                raise ParameterError(f"node {show(node.name)} has no inputs", where="Graph")
             arity = node.op._arity if isinstance(node.op, _Merge) else 1
             if arity is not None and len(inputs) != arity:
                 raise ParameterError(
-                    f"node {node.name!r} ({node.op.describe()}) takes {arity} input{'s' if arity > 1 else ''}, "
+                    f"node {show(node.name)} ({node.op.describe()}) takes {arity} input{'s' if arity > 1 else ''}, "
                     f"got {len(inputs)}"
                     + ("; merge several inputs with Add, Multiply or Cat" if arity == 1 else ""),
                     where="Graph",
@@ -538,7 +540,7 @@ class Graph(Layer):
                 for i, piece in enumerate(node.op.pieces()):
                     label = f"{node.name}[{i}]"
                     if label in seen:
-                        raise ParameterError(f"node name {label!r} is used twice", where="Graph")
+                        raise ParameterError(f"node name {show(label)} is used twice", where="Graph")
                     seen.add(label)
                     wired.append(Node(label, piece, inputs))
                     last = label
@@ -551,7 +553,7 @@ class Graph(Layer):
             raise TypeError("Graph: outputs must be a list of node names, not a str")
         for out in outs:
             if out not in seen:
-                raise ParameterError(f"output {out!r} is not a node of the graph", where="Graph")
+                raise ParameterError(f"output {show(out)} is not a node of the graph", where="Graph")
         if not outs:
             raise ParameterError("needs at least one output", where="Graph")
         _set(self, "nodes", tuple(wired))

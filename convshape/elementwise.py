@@ -12,7 +12,15 @@ from _collections_abc import Sequence
 from math import prod
 
 from convshape._frozen import KW_ONLY, frozen
-from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, check_number, type_name
+from convshape.errors import (
+    ConvShapeError,
+    ParameterError,
+    ShapeError,
+    check_int,
+    check_number,
+    show,
+    type_name,
+)
 from convshape.layers import FAILED, KEEP, Layer, _check_name, _Passthrough, _set, _short, fmt_shape
 from convshape.reshaping import axis_index
 
@@ -86,7 +94,7 @@ class Softmax(Layer):
         except TypeError as err:
             raise TypeError(f"Softmax: {err}") from None
         if not isinstance(self.log, bool):
-            raise TypeError(f"Softmax: log must be a bool, got {type_name(self.log)} {self.log!r}")
+            raise TypeError(f"Softmax: log must be a bool, got {type_name(self.log)} {show(self.log)}")
         _check_name(self, self.name)
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
@@ -124,7 +132,9 @@ class StochasticDepth(_Passthrough):
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"p must be between 0 and 1, got {_short(self.p)}", where="StochasticDepth")
         if self.mode not in ("row", "batch"):
-            raise ParameterError(f"mode must be 'row' or 'batch', got {self.mode!r}", where="StochasticDepth")
+            raise ParameterError(
+                f"mode must be 'row' or 'batch', got {show(self.mode)}", where="StochasticDepth"
+            )
         _check_name(self, self.name)
 
 
@@ -170,7 +180,7 @@ class Learned(Layer):
                 value = (value,)
             if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
                 raise TypeError(
-                    f"shape must be a non-empty sequence of ints, got {type_name(value)} {value!r}"
+                    f"shape must be a non-empty sequence of ints, got {type_name(value)} {show(value)}"
                 )
             items = tuple(check_int(f"shape[{i}]", v, 1) for i, v in enumerate(value))
         except TypeError as err:
@@ -191,7 +201,9 @@ class Learned(Layer):
         except ParameterError as err:
             raise err.located("Learned") from None
         if self.op not in _LEARNED_OPS:
-            raise ParameterError(f"op must be None, 'add' or 'multiply', got {self.op!r}", where="Learned")
+            raise ParameterError(
+                f"op must be None, 'add' or 'multiply', got {show(self.op)}", where="Learned"
+            )
         _set(self, "shape", items)
         _check_name(self, self.name)
 

@@ -44,6 +44,7 @@ from convshape.errors import (
     ShapeError,
     check_int,
     check_number,
+    show,
     type_name,
 )
 from convshape.receptive import PhasedField, ReceptiveField, move, transpose
@@ -123,7 +124,7 @@ def _tuple_or_int(name: str, value: object, minimum: int) -> IntOrTuple:
         if not value:
             raise ParameterError(f"{name} must not be empty")
         return tuple(check_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
-    raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {value!r}")
+    raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {show(value)}")
 
 
 def _padding_spec(value: object) -> PaddingSpec:
@@ -141,12 +142,12 @@ def _padding_spec(value: object) -> PaddingSpec:
                 out.append(v)
             else:
                 raise TypeError(
-                    f"padding[{i}] must be an int or a (before, after) pair, got {type_name(v)} {v!r}"
+                    f"padding[{i}] must be an int or a (before, after) pair, got {type_name(v)} {show(v)}"
                 )
         return tuple(out)
     raise TypeError(
         f"padding must be an int, a padding string, or one int or (before, after) pair per axis, "
-        f"got {type_name(value)} {value!r}"
+        f"got {type_name(value)} {show(value)}"
     )
 
 
@@ -179,12 +180,14 @@ def _ratio(a: int, b: int) -> str:
 
 def _check_name(obj: object, name: object) -> None:
     if name is not None and not isinstance(name, str):
-        raise TypeError(f"{type(obj).__name__}: name must be a str or None, got {type_name(name)} {name!r}")
+        raise TypeError(
+            f"{type(obj).__name__}: name must be a str or None, got {type_name(name)} {show(name)}"
+        )
 
 
 def _check_bool(owner: str, name: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be a bool, got {type_name(value)} {value!r}")
+        raise TypeError(f"{owner}: {name} must be a bool, got {type_name(value)} {show(value)}")
 
 
 class Layer:
@@ -271,7 +274,7 @@ class Layer:
                 if positional.index(name) < shown:
                     parts.append(repr(value))
             elif name not in defaults or value != defaults[name]:
-                parts.append(f"{name}={value!r}")
+                parts.append(f"{name}={show(value)}")
         return f"{self.kind}({', '.join(parts)})"
 
 
@@ -644,7 +647,7 @@ class Conv(_ConvBase):
                 return
             if value != "one_to_one":
                 raise ParameterError(
-                    f"connections must be 'full', 'one_to_one', a RandomTable or a table, got {value!r}",
+                    f"connections must be 'full', 'one_to_one', a RandomTable or a table, got {show(value)}",
                     where="Conv",
                 )
         elif not isinstance(value, RandomTable):
@@ -749,7 +752,7 @@ class Conv(_ConvBase):
 
     def __repr__(self) -> str:  # connections=None, the default, is left out (as before the field existed)
         values = zip(self._fields, self._values(self), strict=True)  # type: ignore[attr-defined]
-        inner = ", ".join(f"{n}={v!r}" for n, v in values if n != "connections" or v is not None)
+        inner = ", ".join(f"{n}={show(v)}" for n, v in values if n != "connections" or v is not None)
         return f"Conv({inner})"
 
     def describe(self) -> str:
@@ -757,7 +760,7 @@ class Conv(_ConvBase):
         value = self.connections
         if isinstance(value, tuple):  # a long table: its size, not its entries
             count = sum(len(inputs) for inputs in value)
-            text = text.replace(f"connections={value!r}", f"connections=<table of {count} connections>")
+            text = text.replace(f"connections={show(value)}", f"connections=<table of {count} connections>")
         return text
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
@@ -955,7 +958,7 @@ def _check_output_size(owner: Layer, value: object) -> int | tuple[int | None, .
                     raise err.located(owner.kind) from None
         return tuple(out)
     raise TypeError(
-        f"{owner.kind}: output_size must be an int or a sequence of ints or None, got {type_name(value)} {value!r}"
+        f"{owner.kind}: output_size must be an int or a sequence of ints or None, got {type_name(value)} {show(value)}"
     )
 
 
@@ -976,7 +979,7 @@ class _Adaptive(Layer):
         if len(requested) != ndim:
             problems.append(
                 ParameterError(
-                    f"output_size has {len(requested)} entries {requested!r} for {ndim} spatial axes",
+                    f"output_size has {len(requested)} entries {show(requested)} for {ndim} spatial axes",
                     where="output_size",
                 )
             )
@@ -1220,14 +1223,14 @@ class Activation(_Passthrough):
     def __post_init__(self) -> None:
         if not isinstance(self.function, str):
             raise TypeError(
-                f"Activation: function must be a str, got {type_name(self.function)} {self.function!r}"
+                f"Activation: function must be a str, got {type_name(self.function)} {show(self.function)}"
             )
         if not self.function:
             raise ParameterError("function must be a non-empty name such as 'relu'", where="Activation")
         _check_name(self, self.name)
 
     def describe(self) -> str:
-        return f"Activation({self.function!r})"
+        return f"Activation({show(self.function)})"
 
 
 @frozen
@@ -1293,7 +1296,7 @@ class Shared(Layer):
     def __post_init__(self) -> None:
         if not isinstance(self.layer, Layer) or self.layer._container:
             raise TypeError(
-                f"Shared: layer must be a leaf layer spec, got {type_name(self.layer)} {self.layer!r}"
+                f"Shared: layer must be a leaf layer spec, got {type_name(self.layer)} {show(self.layer)}"
             )
         try:
             check_int("params", self.params, 0)
@@ -1302,7 +1305,7 @@ class Shared(Layer):
         except ParameterError as err:
             raise err.located("Shared") from None
         if self.of is not None and not isinstance(self.of, str):
-            raise TypeError(f"Shared: of must be a str or None, got {type_name(self.of)} {self.of!r}")
+            raise TypeError(f"Shared: of must be a str or None, got {type_name(self.of)} {show(self.of)}")
         _check_name(self, self.name)
 
     def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
@@ -1326,7 +1329,7 @@ class Shared(Layer):
         )
 
     def describe(self) -> str:
-        return f"Shared({self.layer.describe()}" + (f", of={self.of!r})" if self.of else ")")
+        return f"Shared({self.layer.describe()}" + (f", of={show(self.of)})" if self.of else ")")
 
 
 @frozen
@@ -1355,7 +1358,7 @@ class Unused(_Passthrough):
             raise err.located("Unused") from None
         if self.module is not None and not isinstance(self.module, str):
             raise TypeError(
-                f"Unused: module must be a str or None, got {type_name(self.module)} {self.module!r}"
+                f"Unused: module must be a str or None, got {type_name(self.module)} {show(self.module)}"
             )
         _check_name(self, self.name)
 
@@ -1512,7 +1515,9 @@ class Pad(_Padding):
 
     def __post_init__(self) -> None:
         if isinstance(self.padding, str):
-            raise TypeError(f"Pad: padding must be ints or (before, after) pairs, got str {self.padding!r}")
+            raise TypeError(
+                f"Pad: padding must be ints or (before, after) pairs, got str {show(self.padding)}"
+            )
         spec = _padding_spec(self.padding)
         hint = ndim_hint(padding=spec)
         try:

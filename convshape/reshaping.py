@@ -22,7 +22,7 @@ from _collections_abc import Sequence
 from math import prod
 
 from convshape._frozen import KW_ONLY, frozen
-from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, type_name
+from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, show, type_name
 from convshape.layers import (
     FAILED,
     KEEP,
@@ -82,7 +82,9 @@ def check_axes(owner: str, name: str, value: object) -> int | tuple[int, ...]:
         if isinstance(value, int) and not isinstance(value, bool):
             return check_int(name, value)
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {value!r}")
+            raise TypeError(
+                f"{name} must be an int or a sequence of ints, got {type_name(value)} {show(value)}"
+            )
         items = tuple(check_int(f"{name}[{i}]", v) for i, v in enumerate(value))
     except TypeError as err:
         raise TypeError(f"{owner}: {err}") from None
@@ -197,7 +199,7 @@ class Reshape(Layer):
             if isinstance(value, int) and not isinstance(value, bool):
                 value = (value,)
             if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-                raise TypeError(f"shape must be a sequence of ints, got {type_name(value)} {value!r}")
+                raise TypeError(f"shape must be a sequence of ints, got {type_name(value)} {show(value)}")
             items = tuple(check_int(f"shape[{i}]", v, -1) for i, v in enumerate(value))
         except TypeError as err:
             raise TypeError(f"Reshape: {err}") from None
@@ -270,7 +272,7 @@ class Expand(Layer):
         try:
             if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
                 raise TypeError(
-                    f"shape must be a non-empty sequence of ints, got {type_name(value)} {value!r}"
+                    f"shape must be a non-empty sequence of ints, got {type_name(value)} {show(value)}"
                 )
             items = tuple(check_int(f"shape[{i}]", v, -1) for i, v in enumerate(value))
         except TypeError as err:
@@ -541,7 +543,7 @@ class Split(Layer):
                 sizes = self.sizes
                 if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
                     raise TypeError(
-                        f"sizes must be a non-empty sequence of ints, got {type_name(sizes)} {sizes!r}"
+                        f"sizes must be a non-empty sequence of ints, got {type_name(sizes)} {show(sizes)}"
                     )
                 _set(self, "sizes", tuple(check_int(f"sizes[{i}]", v, 1) for i, v in enumerate(sizes)))
         except TypeError as err:
@@ -585,7 +587,7 @@ def _pairs(owner: str, value: object) -> tuple[tuple[int, int], ...] | int:
             return check_int("cropping", value, 0)
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
             raise TypeError(
-                f"cropping must be an int or a non-empty sequence of ints or (before, after) pairs, got {type_name(value)} {value!r}"
+                f"cropping must be an int or a non-empty sequence of ints or (before, after) pairs, got {type_name(value)} {show(value)}"
             )
         out: list[tuple[int, int]] = []
         for i, item in enumerate(value):
@@ -598,7 +600,7 @@ def _pairs(owner: str, value: object) -> tuple[tuple[int, int], ...] | int:
                 )
             else:
                 raise TypeError(
-                    f"cropping[{i}] must be an int or a (before, after) pair, got {type_name(item)} {item!r}"
+                    f"cropping[{i}] must be an int or a (before, after) pair, got {type_name(item)} {show(item)}"
                 )
         return tuple(out)
     except TypeError as err:
@@ -696,7 +698,7 @@ class CenterCrop(Layer):
                 _set(self, "size", tuple(check_int(f"size[{i}]", v, 1) for i, v in enumerate(self.size)))
             else:
                 raise TypeError(
-                    f"size must be an int or a sequence of ints, got {type_name(self.size)} {self.size!r}"
+                    f"size must be an int or a sequence of ints, got {type_name(self.size)} {show(self.size)}"
                 )
         except TypeError as err:
             raise TypeError(f"CenterCrop: {err}") from None
@@ -761,9 +763,9 @@ class Reduce(Layer):
 
     def __post_init__(self) -> None:
         if not isinstance(self.op, str):
-            raise TypeError(f"Reduce: op must be a str, got {type_name(self.op)} {self.op!r}")
+            raise TypeError(f"Reduce: op must be a str, got {type_name(self.op)} {show(self.op)}")
         if self.op not in _REDUCTIONS:
-            raise ParameterError(f"op {self.op!r} is not one of {', '.join(_REDUCTIONS)}", where="Reduce")
+            raise ParameterError(f"op {show(self.op)} is not one of {', '.join(_REDUCTIONS)}", where="Reduce")
         _set(self, "axes", check_axes("Reduce", "axes", self.axes))
         _check_bool("Reduce", "keepdim", self.keepdim)
         _check_name(self, self.name)
