@@ -34,33 +34,112 @@ __all__ = [
 class ConvShapeError(ValueError):
     """Base class of every convshape error about a value.
 
+    The message reads ``where: detail``; the same facts are attributes, for validation code
+    that should not parse messages.  Each is ``None`` where it does not apply.
+
     Attributes:
         detail: What is wrong, with the rule and the numbers.
-        where: Where it happened (an axis, a layer path), or ``""``.
+        where: Where it happened, as the message says it (a layer, an axis, a parameter), or ``""``.
+        path: The failing layer's dotted path, as in the report's rows (``"4.body.0"``);
+            ``""`` for a network that is a single layer.
+        layer: The failing layer spec (the object itself).
+        parameter: The hyper-parameter or argument at fault (``"kernel_size"``, ``"input_shape[1]"``).
+        axis: The spatial axis (0-based), or a tuple of them for a problem on several axes.
+        value: The offending value, where one value is at fault.
+        hint: The suggested fix (the part of the detail after its last ``"; "``), if any.
 
     >>> err = ConvShapeError("stride must be >= 1, got 0", where="axis 1")
     >>> str(err)
     'axis 1: stride must be >= 1, got 0'
-    >>> isinstance(err, ValueError)
-    True
+    >>> err.axis, err.parameter, isinstance(err, ValueError)
+    (1, 'stride', True)
     """
 
-    def __init__(self, detail: str, *, where: str = "") -> None:
+    path: str | None
+    layer: Any
+    parameter: str | None
+    axis: int | tuple[int, ...] | None
+    value: Any
+    hint: str | None
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        where: str = "",
+        path: str | None = None,
+        layer: Any = None,
+        parameter: str | None = None,
+        axis: int | tuple[int, ...] | None = None,
+        value: Any = None,
+        hint: str | None = None,
+    ) -> None:
         self.detail = detail
         self.where = where
+        self.path = path
+        self.layer = layer
+        self.parameter = parameter if parameter is not None else _parameter_of(where, detail)
+        self.axis = axis if axis is not None else _axis_of(where)
+        self.value = value
+        self.hint = hint if hint is not None else _hint_of(detail)
         super().__init__(f"{where}: {detail}" if where else detail)
 
-    def located(self, where: str) -> ConvShapeError:
+    def located(
+        self, where: str, *, path: str | None = None, layer: Any = None, axis: int | None = None
+    ) -> ConvShapeError:
         """Return a copy of this error (same class) with *where* prefixed to its location.
 
-        >>> ShapeError("too small", where="axis 0").located("layer 3 'conv2' (Conv)")
-        ShapeError("layer 3 'conv2' (Conv), axis 0: too small")
+        *path*, *layer* and *axis*, when given, are recorded as attributes too (an axis in
+        *where*, such as ``"axis 0"``, is recorded by itself).
+
+        >>> err = ShapeError("too small", where="axis 0").located("layer 3 'conv2' (Conv)", path="3")
+        >>> err, err.path, err.axis
+        (ShapeError("layer 3 'conv2' (Conv), axis 0: too small"), '3', 0)
         """
         new_where = f"{where}, {self.where}" if self.where else where
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        ConvShapeError.__init__(clone, self.detail, where=new_where)
+        ValueError.__init__(clone, f"{new_where}: {self.detail}")
+        clone.where = new_where
+        if path is not None:
+            clone.path = path
+        if layer is not None:
+            clone.layer = layer
+        if clone.axis is None:
+            clone.axis = axis if axis is not None else _axis_of(where)
         return clone
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a JSON-ready dict: its class, message and attributes.
+
+        ``layer`` is the layer's description (``"Conv(64, 3)"``), ``value`` a number, a string,
+        a list, or its shown form when it is none of those.
+
+        >>> from convshape import Conv, trace
+        >>> try:
+        ...     trace([Conv(8, 3), Conv(8, 5)], (3, 6, 6))
+        ... except ConvShapeError as err:
+        ...     info = err.to_dict()
+        >>> info["error"], info["path"], info["layer"], info["parameter"], info["axis"]
+        ('ShapeError', '1', 'Conv(8, 5)', 'kernel_size', [0, 1])
+        >>> info["hint"]
+        'use padding >= 1 on each side, or a kernel of at most 4'
+        """
+        layer = self.layer
+        axis = self.axis
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "detail": self.detail,
+            "where": self.where,
+            "path": self.path,
+            "layer": layer.describe() if hasattr(layer, "describe") else (None if layer is None else show(layer)),
+            "name": getattr(layer, "name", None),
+            "parameter": self.parameter,
+            "axis": list(axis) if isinstance(axis, tuple) else axis,
+            "value": _plain(self.value),
+            "hint": self.hint,
+        }
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.detail, self.where, dict(self.__dict__)))
@@ -71,9 +150,73 @@ class ConvShapeError(ValueError):
 
 def _rebuild(cls: type[ConvShapeError], detail: str, where: str, state: dict[str, Any]) -> ConvShapeError:
     err = cls.__new__(cls)
-    ConvShapeError.__init__(err, detail, where=where)
+    ValueError.__init__(err, f"{where}: {detail}" if where else detail)
     err.__dict__.update(state)
     return err
+
+
+#: the verbs a fix starts with, after the last "; " of a message
+_FIX_VERBS = frozenset(
+    "use give pass list remove merge add set make insert choose try see lower raise drop call "
+    "write put rename convert export reshape trace check widen crop pad select".split()
+)
+
+
+def _hint_of(detail: str) -> str | None:
+    head, sep, tail = detail.rpartition("; ")
+    if sep and tail.split(" ", 1)[0] in _FIX_VERBS:
+        return tail
+    return None
+
+
+def _is_name(text: str) -> bool:
+    """``kernel_size``, ``input_shape[1]``: a lowercase identifier, maybe indexed."""
+    base = text.split("[", 1)[0]
+    return bool(base) and base.isidentifier() and base == base.lower() and not base.startswith("_")
+
+
+def _parameter_of(where: str, detail: str) -> str | None:
+    last = where.rpartition(", ")[2]
+    if last and _is_name(last) and not last.startswith(("axis", "axes", "layer")):
+        return last
+    first = detail.split(" ", 1)[0]
+    if " " in detail and _is_name(first) and ("_" in first or "[" in first or first in _KNOWN):
+        return first
+    return None
+
+
+#: single-word parameter names a message may start with ("stride must be ...")
+_KNOWN = frozenset(
+    "stride padding dilation groups bias kernel size mode axis axes dim p eps alpha scale shape name "
+    "table fan_in seed value limit".split()
+)
+
+
+def _axis_of(where: str) -> int | tuple[int, ...] | None:
+    for part in where.split(", "):
+        if part.startswith("axis ") and part[5:].isdigit():
+            return int(part[5:])
+    if "axes " in where:
+        numbers = where.split("axes ", 1)[1].split(", ")
+        found = []
+        for number in numbers:
+            if not number.isdigit():
+                break
+            found.append(int(number))
+        if found:
+            return tuple(found)
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """*value* as JSON can hold it: numbers, strings, bools, None and lists of them; else its shown form."""
+    if value is None or isinstance(value, (bool, str, float)):
+        return value
+    if isinstance(value, int):
+        return int(value) if -_SHOWN_EXACTLY < value < _SHOWN_EXACTLY else show(value)
+    if isinstance(value, (tuple, list)) and len(value) <= 64:
+        return [_plain(item) for item in value]
+    return show(value)
 
 
 class ParameterError(ConvShapeError):

@@ -41,7 +41,7 @@ from convshape.containers import (
     concatenate,
     equal_shapes,
 )
-from convshape.errors import ConvShapeError, ParameterError, check_int, type_name
+from convshape.errors import ConvShapeError, ParameterError, as_index, show, type_name
 from convshape.layers import Layer, _no_spatial, _Window, fmt_shape
 from convshape.receptive import ReceptiveField, merge
 
@@ -439,13 +439,15 @@ def location(path: str, layer: Layer) -> str:
 
 
 def _input_shape(input_shape: object) -> tuple[int, ...]:
+    if hasattr(type(input_shape), "__array__") and getattr(input_shape, "ndim", None) == 1:
+        input_shape = list(input_shape)  # type: ignore[call-overload]  # a 1-D array of sizes
     if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
         raise TypeError(
-            f"input_shape must be a sequence of ints (channels, *spatial), got {type_name(input_shape)} {input_shape!r}"
+            f"input_shape must be a sequence of ints (channels, *spatial), got {type_name(input_shape)} {show(input_shape)}"
         )
     if not input_shape:
         raise ParameterError("input_shape must have at least the channel axis, got ()")
-    return tuple(check_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape))
+    return tuple(as_index(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape))
 
 
 # ---------------------------------------------------------------------------
@@ -520,7 +522,8 @@ class _Tracer:
             found[:] = [
                 _no_spatial(self.input_shape, True) if getattr(p, "no_spatial", False) else p for p in found
             ]
-        located = [problem.located(where) for problem in _one_per_rule(found)]
+        path_text = _join(path)
+        located = [problem.located(where, path=path_text, layer=layer) for problem in _one_per_rule(found)]
         found.clear()
         if not self.collect:
             err = located[0]
@@ -556,8 +559,11 @@ def _one_per_rule(found: list[ConvShapeError]) -> list[ConvShapeError]:
     for (kind, detail, rest), (index, numbers) in axes.items():
         if len(numbers) > 1:
             where = f"axes {', '.join(map(str, numbers))}" + (f", {rest}" if rest else "")
-            err = kind(detail, where=where)
-            err.axes = tuple(numbers)
+            first = merged[index]
+            err = kind.__new__(kind)
+            err.__dict__.update(first.__dict__)
+            ConvShapeError.__init__(err, detail, where=where, parameter=first.parameter, hint=first.hint)
+            err.value, err.axis = first.value, tuple(numbers)
             merged[index] = err
     return merged
 

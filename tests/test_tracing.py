@@ -330,7 +330,7 @@ def test_a_rule_broken_alike_on_several_axes_is_one_problem() -> None:
     check(); different numbers on different axes stay separate problems."""
     problems = check([Conv(8, 3), MaxPool(8)], (3, 8, 8))
     assert [p.where for p in problems] == ["layer 1 (MaxPool(8)), axes 0, 1, kernel_size"]
-    assert problems[0].axes == (0, 1)  # type: ignore[attr-defined]
+    assert problems[0].axis == (0, 1)
     with pytest.raises(ShapeError, match=r"axes 0, 1, kernel_size"):
         trace([Conv(8, 3), MaxPool(8)], (3, 8, 8))
     separate = check([Conv(8, (3, 5))], (3, 2, 4))
