@@ -42,6 +42,7 @@ from convshape.errors import (
     check_int,
     show,
     type_name,
+    with_rank,
 )
 
 __all__ = [
@@ -293,12 +294,15 @@ def apply_axis(params: AxisParams, size: int) -> AxisWindow:
                 f"the output size ({show(size)} - 1) x {show(stride)} - {show(before)} - {show(after)} "
                 f"+ {show(extent)} + {show(op)} = {show(out)} is below 1; use at most {show(most)} padding in total",
                 where="padding",
+                value=(before, after),
             )
         return AxisWindow(kind, size, kernel, stride, dilation, before, after, out, op, False, mode)
 
     padded = size + before + after
     if kind == "conv" and padded < extent:
-        raise ShapeError(_too_big(size, kernel, dilation, before, after, mode), where="kernel_size")
+        raise ShapeError(
+            _too_big(size, kernel, dilation, before, after, mode), where="kernel_size", value=kernel
+        )
     if params.ceil_mode:
         out = -(-(padded - extent) // stride) + 1
         if (out - 1) * stride >= size + before:
@@ -312,6 +316,7 @@ def apply_axis(params: AxisParams, size: int) -> AxisWindow:
             f"the output size {rounding} + 1 = {show(out)} is below 1; use a smaller window, "
             f"or an input of at least {show(extent - before - after)}",
             where="kernel_size",
+            value=kernel,
         )
     return AxisWindow(kind, size, kernel, stride, dilation, before, after, out, 0, params.ceil_mode, mode)
 
@@ -593,9 +598,14 @@ def broadcast(name: str, value: object, ndim: int) -> tuple[object, ...]:
         return (value,) * ndim
     if isinstance(value, Sequence) and not isinstance(value, bytes):
         if len(value) != ndim:
-            raise ParameterError(
-                f"{name} has {len(value)} entries {show(tuple(value))} for {ndim} spatial "
-                f"ax{'is' if ndim == 1 else 'es'}; give one int, or one entry per axis"
+            raise with_rank(
+                ParameterError(
+                    f"{name} has {len(value)} entries {show(tuple(value))} for {ndim} spatial "
+                    f"ax{'is' if ndim == 1 else 'es'}; give one int, or one entry per axis",
+                    parameter=name,
+                    value=tuple(value),
+                ),
+                len(value),
             )
         return tuple(value)
     raise TypeError(

@@ -201,17 +201,17 @@ def _cmd_size(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _error_dict(err: Exception) -> dict[str, Any]:
-    """A problem as JSON: its message, class, and where it happened (with the layer path) if known."""
-    where = getattr(err, "where", "") or None
-    found = re.match(r"layer (\S+)", where) if where else None
-    path = found.group(1) if found and found.group(1) != "(root)" else None
-    return {
-        "message": str(err),
-        "error": type(err).__name__,
-        "where": where,
-        "path": path,
-        "detail": getattr(err, "detail", str(err)),
-    }
+    """A problem as JSON: its message, class, and where it happened (with the layer path) if known.
+
+    A ConvShapeError gives all of :meth:`~convshape.ConvShapeError.to_dict` (path, layer,
+    parameter, axis, value, hint); anything else its message and class.
+    """
+    if isinstance(err, ConvShapeError):
+        info = err.to_dict()
+        info["where"] = info["where"] or None
+        info["path"] = info["path"] or None
+        return info
+    return {"message": str(err), "error": type(err).__name__, "where": None, "path": None, "detail": str(err)}
 
 
 def _sizes(network: Layer, shape: tuple[int, ...]) -> list[InputSizes]:

@@ -231,23 +231,47 @@ def equal_shapes(body: Shape | None, short: Shape | None, problems: list[ConvSha
         )
         return None
     out: list[int | None] = []
+    spatial: list[int] = []  # the spatial dims that differ: one problem for all of them
     for dim, (a, b) in enumerate(zip(body, short, strict=True)):
         if a is not None and b is not None and a != b:
             if dim == 0:
                 fix = f"give the shortcut a 1x1 convolution to {a} channels, e.g. shortcut=[Conv({a}, 1)]"
-            elif b > a and b % a == 0:
-                fix = f"give the shortcut stride {b // a} on this axis, e.g. shortcut=[Conv(channels, 1, stride={b // a})]"
-            else:
-                fix = "make the body and the shortcut produce the same size"
-            problems.append(
-                ShapeError(
-                    f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: they differ "
-                    f"in {label(dim)} ({a} vs {b}); {fix}"
+                problems.append(
+                    ShapeError(
+                        f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: they differ "
+                        f"in channels ({a} vs {b}); {fix}"
+                    )
                 )
-            )
+            else:
+                spatial.append(dim)
             out.append(None)
         else:
             out.append(a if a is not None else b)
+    if spatial:
+        pairs = [(body[d], short[d]) for d in spatial]
+        ratios = [b // a if b > a and b % a == 0 else 0 for a, b in pairs]  # type: ignore[operator]
+        one = len(spatial) == 1
+        if all(ratios):
+            stride = ratios[0] if len(set(ratios)) == 1 else tuple(ratios)
+            fix = (
+                f"give the shortcut stride {stride} on {'this axis' if one else 'these axes'}, "
+                f"e.g. shortcut=[Conv(channels, 1, stride={stride})]"
+            )
+        else:
+            fix = "make the body and the shortcut produce the same size"
+        if one:
+            where = f"{label(spatial[0])} ({pairs[0][0]} vs {pairs[0][1]})"
+        else:
+            shown_body = fmt_shape(tuple(a for a, _ in pairs))
+            shown_short = fmt_shape(tuple(b for _, b in pairs))
+            where = f"spatial axes {', '.join(str(d - 1) for d in spatial)} ({shown_body} vs {shown_short})"
+        problems.append(
+            ShapeError(
+                f"the body gives {fmt_shape(body)} but the shortcut gives {fmt_shape(short)}: they differ "
+                f"in {where}; {fix}",
+                axis=spatial[0] - 1 if one else tuple(d - 1 for d in spatial),
+            )
+        )
     return tuple(out)
 
 
@@ -267,6 +291,7 @@ def concatenate(shapes: list[Shape | None], axis: int, problems: list[ConvShapeE
         problems.append(ParameterError(f"axis {axis} does not exist for inputs of rank {rank}", where="axis"))
         return None
     out: list[int | None] = []
+    differ: list[int] = []
     for dim in range(rank):
         sizes = [s[dim] for s in known]
         if dim == dim_cat:
@@ -275,21 +300,30 @@ def concatenate(shapes: list[Shape | None], axis: int, problems: list[ConvShapeE
             continue
         distinct = sorted({v for v in sizes if v is not None})
         if len(distinct) > 1:
-            shown = ", ".join(fmt_shape(s) for s in shapes)
-            what = (
-                "channel concatenation needs equal spatial sizes"
-                if dim_cat == 0
-                else (f"concatenation on {label(dim_cat)} needs equal sizes on the other axes")
-            )
-            problems.append(
-                ShapeError(
-                    f"{what}, but {label(dim)} differs across branches ({shown}); "
-                    "crop, pad or resize the branches to one size"
-                )
-            )
+            differ.append(dim)
             out.append(None)
         else:
             out.append(distinct[0] if distinct else None)
+    if differ:  # one problem naming every axis that differs
+        shown = ", ".join(fmt_shape(s) for s in shapes)
+        what = (
+            "channel concatenation needs equal spatial sizes"
+            if dim_cat == 0
+            else (f"concatenation on {label(dim_cat)} needs equal sizes on the other axes")
+        )
+        if len(differ) == 1:
+            which = f"{label(differ[0])} differs"
+        elif 0 in differ:
+            which = f"{' and '.join(label(d) for d in differ)} differ"
+        else:
+            which = f"spatial axes {', '.join(str(d - 1) for d in differ)} differ"
+        spatial = tuple(d - 1 for d in differ if d > 0)
+        problems.append(
+            ShapeError(
+                f"{what}, but {which} across inputs ({shown}); crop, pad or resize the inputs to one size",
+                axis=spatial[0] if len(spatial) == 1 else (spatial or None),
+            )
+        )
     return tuple(out)
 
 

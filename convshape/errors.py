@@ -133,7 +133,9 @@ class ConvShapeError(ValueError):
             "detail": self.detail,
             "where": self.where,
             "path": self.path,
-            "layer": layer.describe() if hasattr(layer, "describe") else (None if layer is None else show(layer)),
+            "layer": layer.describe()
+            if hasattr(layer, "describe")
+            else (None if layer is None else show(layer)),
             "name": getattr(layer, "name", None),
             "parameter": self.parameter,
             "axis": list(axis) if isinstance(axis, tuple) else axis,
@@ -157,14 +159,43 @@ def _rebuild(cls: type[ConvShapeError], detail: str, where: str, state: dict[str
 
 #: the verbs a fix starts with, after the last "; " of a message
 _FIX_VERBS = frozenset(
-    "use give pass list remove merge add set make insert choose try see lower raise drop call "
-    "write put rename convert export reshape trace check widen crop pad select".split()
+    {
+        "use",
+        "give",
+        "pass",
+        "list",
+        "remove",
+        "merge",
+        "add",
+        "set",
+        "make",
+        "insert",
+        "choose",
+        "try",
+        "see",
+        "lower",
+        "raise",
+        "drop",
+        "call",
+        "write",
+        "put",
+        "rename",
+        "convert",
+        "export",
+        "reshape",
+        "trace",
+        "check",
+        "widen",
+        "crop",
+        "pad",
+        "select",
+    }
 )
 
 
 def _hint_of(detail: str) -> str | None:
-    head, sep, tail = detail.rpartition("; ")
-    if sep and tail.split(" ", 1)[0] in _FIX_VERBS:
+    _, sep, tail = detail.rpartition("; ")
+    if sep and tail.split(" ", 1)[0].rstrip(",") in _FIX_VERBS:
         return tail
     return None
 
@@ -187,8 +218,30 @@ def _parameter_of(where: str, detail: str) -> str | None:
 
 #: single-word parameter names a message may start with ("stride must be ...")
 _KNOWN = frozenset(
-    "stride padding dilation groups bias kernel size mode axis axes dim p eps alpha scale shape name "
-    "table fan_in seed value limit".split()
+    {
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "bias",
+        "kernel",
+        "size",
+        "mode",
+        "axis",
+        "axes",
+        "dim",
+        "p",
+        "eps",
+        "alpha",
+        "scale",
+        "shape",
+        "name",
+        "table",
+        "fan_in",
+        "seed",
+        "value",
+        "limit",
+    }
 )
 
 
@@ -348,7 +401,9 @@ def as_index(name: str, value: object, minimum: int | None = None) -> int:
         except Exception:  # numpy: "only integer scalar arrays can be converted to a scalar index"
             raise TypeError(f"{name} must be an int, got {type_name(value)} {show(value)}") from None
     if minimum is not None and number < minimum:
-        raise ParameterError(f"{name} must be an integer >= {minimum}, got {show(number)}")
+        raise ParameterError(
+            f"{name} must be an integer >= {minimum}, got {show(number)}", parameter=name, value=number
+        )
     return number
 
 
@@ -382,7 +437,9 @@ def check_int(name: str, value: object, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type_name(value)} {show(value)}")
     if minimum is not None and value < minimum:
-        raise ParameterError(f"{name} must be an integer >= {minimum}, got {show(value)}")
+        raise ParameterError(
+            f"{name} must be an integer >= {minimum}, got {show(value)}", parameter=name, value=value
+        )
     return value
 
 
@@ -414,5 +471,18 @@ def check_int_tuple(name: str, value: object, minimum: int | None = None) -> tup
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be an int or a sequence of ints, got {type_name(value)} {show(value)}")
     if len(value) == 0:
-        raise ParameterError(f"{name} must not be empty")
+        raise ParameterError(f"{name} must not be empty", parameter=name, value=value)
     return tuple(check_int(f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
+
+
+def with_rank(err: ConvShapeError, rank: int) -> ConvShapeError:
+    """Mark *err* as a rank mismatch: the layer's per-axis values give *rank* spatial axes.
+
+    ``trace`` reads ``err.layer_rank`` to say when the input shape looks like it carries a
+    batch axis, or has its channels last.
+
+    >>> with_rank(ParameterError("kernel_size has 2 entries for 3 spatial axes"), 2).layer_rank
+    2
+    """
+    err.layer_rank = rank  # type: ignore[attr-defined]
+    return err

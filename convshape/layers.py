@@ -46,6 +46,7 @@ from convshape.errors import (
     check_number,
     show,
     type_name,
+    with_rank,
 )
 from convshape.receptive import PhasedField, ReceptiveField, move, transpose
 from convshape.tables import RandomTable, block_table, normalise_table
@@ -529,6 +530,7 @@ class _ConvBase(_Window):
                     f"in_channels is {self.in_channels} but the input has {cin} channels; "
                     f"use in_channels={cin}, or make the previous layer produce {self.in_channels}",
                     where="in_channels",
+                    value=self.in_channels,
                 )
             )
         if cin % self.groups:
@@ -538,6 +540,7 @@ class _ConvBase(_Window):
                     f"({cin} / {self.groups} = {_ratio(cin, self.groups)}); use a groups value that divides "
                     f"both {cin} and {self.out_channels}",
                     where="groups",
+                    value=self.groups,
                 )
             )
             return False
@@ -978,9 +981,13 @@ class _Adaptive(Layer):
         requested = (self.output_size,) * ndim if isinstance(self.output_size, int) else self.output_size
         if len(requested) != ndim:
             problems.append(
-                ParameterError(
-                    f"output_size has {len(requested)} entries {show(requested)} for {ndim} spatial axes",
-                    where="output_size",
+                with_rank(
+                    ParameterError(
+                        f"output_size has {len(requested)} entries {show(requested)} for {ndim} spatial axes",
+                        where="output_size",
+                        value=requested,
+                    ),
+                    len(requested),
                 )
             )
             return FAILED
@@ -1444,7 +1451,14 @@ class Upsample(Layer):
             sizes = (self.size,) * ndim if isinstance(self.size, int) else tuple(self.size)
             if len(sizes) != ndim:
                 problems.append(
-                    ParameterError(f"size has {len(sizes)} entries for {ndim} spatial axes", where="size")
+                    with_rank(
+                        ParameterError(
+                            f"size has {len(sizes)} entries for {ndim} spatial axes",
+                            where="size",
+                            value=sizes,
+                        ),
+                        len(sizes),
+                    )
                 )
                 return FAILED
             return (shape[0], *sizes), 0, 0, 0, None
@@ -1456,8 +1470,13 @@ class Upsample(Layer):
         )
         if len(scales) != ndim:
             problems.append(
-                ParameterError(
-                    f"scale_factor has {len(scales)} entries for {ndim} spatial axes", where="scale_factor"
+                with_rank(
+                    ParameterError(
+                        f"scale_factor has {len(scales)} entries for {ndim} spatial axes",
+                        where="scale_factor",
+                        value=scales,
+                    ),
+                    len(scales),
                 )
             )
             return FAILED

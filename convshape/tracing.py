@@ -41,7 +41,7 @@ from convshape.containers import (
     concatenate,
     equal_shapes,
 )
-from convshape.errors import ConvShapeError, ParameterError, as_index, show, type_name
+from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, show, type_name
 from convshape.layers import Layer, _no_spatial, _Window, fmt_shape
 from convshape.receptive import ReceptiveField, merge
 
@@ -250,7 +250,9 @@ class Report:
     (ReceptiveField(size=83, stride=20, padding=0), ReceptiveField(size=83, stride=20, padding=0))
     """
 
-    __slots__ = ("input_shape", "network", "output_shape", "outputs", "problems", "receptive_field", "rows")
+    __slots__ = (
+        "batch_size", "input_shape", "network", "output_shape", "outputs", "problems", "receptive_field", "rows",
+    )  # fmt: skip
     network: Layer
     input_shape: Shape
     rows: tuple[Row, ...]
@@ -258,6 +260,8 @@ class Report:
     receptive_field: Fields
     problems: tuple[ConvShapeError, ...]
     outputs: dict[str, Shape | None]
+    #: the batch size given to :func:`trace` (``None``: not given); memory estimates default to it
+    batch_size: int | None
 
     def __init__(
         self,
@@ -268,8 +272,10 @@ class Report:
         receptive_field: Fields,
         problems: tuple[ConvShapeError, ...] = (),
         outputs: dict[str, Shape | None] | None = None,
+        batch_size: int | None = None,
     ) -> None:
         setter = object.__setattr__
+        setter(self, "batch_size", batch_size)
         setter(self, "network", network)
         setter(self, "input_shape", input_shape)
         setter(self, "rows", rows)
@@ -368,8 +374,10 @@ class Report:
         """Sum of the rows' buffers (BatchNorm running statistics, see :attr:`Row.buffers`)."""
         return sum(row.buffers for row in self.rows)
 
-    def memory(self, batch_size: int = 1, dtype: str = "float32") -> Memory:
+    def memory(self, batch_size: int | None = None, dtype: str = "float32") -> Memory:
         """Memory estimate for *batch_size* samples stored as *dtype*, in torchinfo's convention.
+
+        *batch_size* defaults to the one given to :func:`trace`, else 1.
 
         >>> from convshape import Conv
         >>> m = trace(Conv(8, 3), (1, 10, 10)).memory()
@@ -378,7 +386,7 @@ class Report:
         """
         from convshape.render import memory
 
-        return memory(self, batch_size, dtype)
+        return memory(self, self.batch_size or 1 if batch_size is None else batch_size, dtype)
 
     def render(
         self,
@@ -388,7 +396,7 @@ class Report:
         columns: Sequence[str] | None = None,
         width: int | None = None,
         memory: bool = False,
-        batch_size: int = 1,
+        batch_size: int | None = None,
         dtype: str = "float32",
         picture: bool = False,
     ) -> str:
@@ -403,20 +411,20 @@ class Report:
             width: Text only: the most characters a table line takes (default: the terminal's
                 width, else 100); long layer paths keep their end, long kinds their start.
             memory: Add trainable/non-trainable/buffer counts and :meth:`memory` estimates.
-            batch_size: Batch size of the memory estimate.
+            batch_size: Batch size of the memory estimate (default: the one given to :func:`trace`, else 1).
             dtype: Dtype of the memory estimate and the ``activations`` column.
             picture: HTML only: add the SVG picture below the table.
 
         >>> from convshape import zoo
         >>> text = trace(zoo.seed(), (1, 83, 83)).render(columns=["layer", "input_shape", "params"])
-        >>> print(text.splitlines()[2])
+        >>> print(text.splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
         Layer  Input shape   Params
         """
         from convshape.render import render
 
         return render(
             self, format, depth=depth, columns=columns, width=width, memory=memory,
-            batch_size=batch_size, dtype=dtype, picture=picture,
+            batch_size=self.batch_size or 1 if batch_size is None else batch_size, dtype=dtype, picture=picture,
         )  # fmt: skip
 
     def to_html(self, *, picture: bool = False, depth: int | None = None) -> str:
@@ -429,7 +437,9 @@ class Report:
         return self.render("html", depth=depth, picture=picture)
 
 
-_REPORT_FIELDS = ("network", "input_shape", "rows", "output_shape", "receptive_field", "problems", "outputs")
+_REPORT_FIELDS = (
+    "network", "input_shape", "rows", "output_shape", "receptive_field", "problems", "outputs", "batch_size",
+)  # fmt: skip
 
 
 def location(path: str, layer: Layer) -> str:
@@ -461,10 +471,15 @@ _UNKNOWN = (None, 0, 0, 0, None)
 class _Tracer:
     """Rows and problems of one trace; ``collect`` keeps going past problems (``check``)."""
 
-    __slots__ = ("collect", "graph", "input_shape", "last_fields", "network", "pending", "problems", "rows")
+    __slots__ = (
+        "batch_size", "collect", "graph", "input_shape", "last_fields", "network", "pending", "problems", "rows",
+    )  # fmt: skip
 
-    def __init__(self, network: Layer, input_shape: Shape, collect: bool) -> None:
+    def __init__(
+        self, network: Layer, input_shape: Shape, collect: bool, batch_size: int | None = None
+    ) -> None:
         self.network = network
+        self.batch_size = batch_size
         self.input_shape = input_shape
         self.collect = collect
         self.rows: list[Row] = []
@@ -524,6 +539,9 @@ class _Tracer:
             ]
         path_text = _join(path)
         located = [problem.located(where, path=path_text, layer=layer) for problem in _one_per_rule(found)]
+        given = self.input_shape
+        if len(given) >= 2 and (received == given or received is None or len(received) == len(given)):
+            located = [_with_convention(problem, given, received) for problem in located]
         found.clear()
         if not self.collect:
             err = located[0]
@@ -540,13 +558,53 @@ class _Tracer:
             outputs = {name: env[name][0] if name in env else None for name in self.graph.node.outputs}
         rows = tuple(self.rows)
         problems = tuple(self.problems)
-        return Report(self.network, self.input_shape, rows, output, self.last_fields, problems, outputs)
+        return Report(
+            self.network, self.input_shape, rows, output, self.last_fields, problems, outputs, self.batch_size
+        )
+
+
+def _with_convention(problem: ConvShapeError, given: Shape, received: Shape | None) -> ConvShapeError:
+    """*problem*, with a word on the input shape when it looks like (batch, channels, *spatial) or
+    (*spatial, channels): the first layers' problems are where such a shape shows."""
+    rank = getattr(problem, "layer_rank", None)
+    n = len(given)
+    axis = problem.axis
+    axes = axis if isinstance(axis, tuple) else () if axis is None else (axis,)
+    batch = n >= 3
+    last = False
+    if rank is not None:  # a layer made for fewer spatial axes, and nothing changed the rank before it
+        batch = batch and rank == n - 2
+    elif received != given:
+        return problem
+    elif problem.parameter == "in_channels":
+        batch = batch and given[1] == problem.value
+        last = given[-1] == problem.value
+    elif problem.parameter == "kernel_size" and axes:
+        first, second, final = given[0] or 0, given[1] or 0, given[-1] or 0
+        last = (n - 2) in axes and final <= 4 and first > 4  # e.g. (224, 224, 3): 3 as a spatial size
+        batch = batch and not last and 0 in axes and second <= 4  # e.g. (1, 1, 83, 83): 1 as a spatial size
+    else:
+        return problem
+    if batch:
+        looks = f"the input {fmt_shape(given)} looks like it starts with a batch axis"
+        fix = f"pass {fmt_shape(given[1:])} (shapes are one sample's (channels, *spatial); batch_size={given[0]} records the batch)"
+    elif last:
+        looks = f"the input {fmt_shape(given)} looks channels-last"
+        fix = f"pass {fmt_shape((given[-1], *given[:-1]))} (shapes are (channels, *spatial)), or channels_last=True"
+    else:
+        return problem
+    err = type(problem).__new__(type(problem))
+    err.__dict__.update(problem.__dict__)
+    ConvShapeError.__init__(err, f"{problem.detail}; {looks}; {fix}", where=problem.where)
+    err.__dict__.update({k: v for k, v in problem.__dict__.items() if k not in ("detail", "hint")})
+    err.hint = fix
+    return err
 
 
 def _one_per_rule(found: list[ConvShapeError]) -> list[ConvShapeError]:
     """The same rule broken the same way on several axes is one problem naming the axes."""
     merged: list[ConvShapeError] = []
-    axes: dict[tuple[type, str, str], tuple[int, list[int]]] = {}
+    axes: dict[tuple[type[ConvShapeError], str, str], tuple[int, list[int]]] = {}
     for problem in found:
         head, _, rest = problem.where.partition(", ")
         if head.startswith("axis ") and head[5:].isdigit():
@@ -663,8 +721,8 @@ def _frame(container: Layer, path: PathNode, value: Value) -> Frame:
     )
 
 
-def _run(network: Layer, input_shape: Shape, collect: bool) -> Report:
-    tracer = _Tracer(network, input_shape, collect)
+def _run(network: Layer, input_shape: Shape, collect: bool, batch_size: int | None = None) -> Report:
+    tracer = _Tracer(network, input_shape, collect, batch_size)
     root = network if isinstance(network, (Sequential, Graph)) else Sequential(network)
     first = _frame(root, None, (input_shape, tracer.last_fields))
     if isinstance(first, _GraphFrame):
@@ -684,20 +742,44 @@ def _run(network: Layer, input_shape: Shape, collect: bool) -> Report:
     return tracer.report(result[0])
 
 
-def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Report:
-    """Trace *network* on an input of shape ``(channels, *spatial)`` (no batch axis).
+def _prepare(
+    network: object, input_shape: object, batch_size: object, channels_last: object
+) -> tuple[Layer, Shape, int | None]:
+    layer = as_layer(network, "network")
+    shape = _input_shape(input_shape)
+    batch = None if batch_size is None else as_index("batch_size", batch_size, 1)
+    if as_flag("channels_last", channels_last) and len(shape) >= 2:
+        shape = (shape[-1], *shape[:-1])
+    return layer, shape, batch
+
+
+def trace(
+    network: Layer | Sequence[Layer],
+    input_shape: Sequence[int],
+    *,
+    batch_size: int | None = None,
+    channels_last: bool = False,
+) -> Report:
+    """Trace *network* on one sample of shape ``(channels, *spatial)`` (no batch axis).
 
     Args:
         network: A layer spec, a container, or a list of layers.
-        input_shape: ``(channels, *spatial)``, e.g. ``(3, 224, 224)``.
+        input_shape: ``(channels, *spatial)``, e.g. ``(3, 224, 224)``; any integral type.
+        batch_size: The batch, if it matters: recorded in the report (``report.batch_size``)
+            and used by its memory estimates.  Counts stay per sample.
+        channels_last: *input_shape* is ``(*spatial, channels)``, as Keras and TensorFlow
+            write it; the report's shapes are channels-first all the same.
 
     Returns:
         A :class:`Report` with one row per leaf layer and per Residual/Concat merge.
 
     Raises:
         ConvShapeError: The first problem, as its own subclass, with the layer's path, name
-            and kind in the message, the partial report up to it in ``err.report`` and the
-            shape the failing layer received in ``err.input_shape`` (``None`` at a merge).
+            and kind in the message and as attributes (``path``, ``layer``, ``parameter``,
+            ``axis``, ``value``, ``hint``), the partial report up to it in ``err.report`` and
+            the shape the failing layer received in ``err.input_shape`` (``None`` at a merge).
+            An input that looks like it carries a batch axis, or has its channels last, is
+            named as the likely cause.
         TypeError: *network* is not a layer spec, or a value has the wrong type.
 
     >>> from convshape import Conv, MaxPool
@@ -707,21 +789,38 @@ def trace(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> Repor
     Traceback (most recent call last):
     ...
     convshape.errors.ShapeError: layer 1 (MaxPool(80)), axes 0, 1, kernel_size: the output size (75 + 0 + 0 - 80) // 80 + 1 = 0 is below 1; use a smaller window, or an input of at least 80
+    >>> trace([Conv(8, 3, in_channels=3)], (1, 3, 32, 32)).output_shape
+    Traceback (most recent call last):
+    ...
+    convshape.errors.ShapeError: layer 0 (Conv(8, 3)), in_channels: in_channels is 3 but the input has 1 channels; use in_channels=1, or make the previous layer produce 3; the input (1, 3, 32, 32) looks like it starts with a batch axis; pass (3, 32, 32) (shapes are one sample's (channels, *spatial); batch_size=1 records the batch)
+    >>> trace([Conv(8, 3, in_channels=3)], (32, 32, 3), channels_last=True, batch_size=16).output_shape
+    (8, 30, 30)
     """
-    return _run(as_layer(network, "network"), _input_shape(input_shape), collect=False)
+    layer, shape, batch = _prepare(network, input_shape, batch_size, channels_last)
+    return _run(layer, shape, False, batch)
 
 
-def check(network: Layer | Sequence[Layer], input_shape: Sequence[int]) -> list[ConvShapeError]:
-    """Every problem in *network* for this input, not only the first.
+def check(
+    network: Layer | Sequence[Layer],
+    input_shape: Sequence[int],
+    *,
+    batch_size: int | None = None,
+    channels_last: bool = False,
+) -> list[ConvShapeError]:
+    """Every problem in *network* for this input, not only the first (options as in :func:`trace`).
 
     Shapes keep propagating past a problem wherever the next shape is still determined
     (sizes that cannot be known are carried as unknown, and layers after them are still
-    checked for what they can be).
+    checked for what they can be).  The same rule broken on several axes is one problem,
+    its ``axis`` a tuple.
 
     >>> from convshape import Conv, MaxPool
     >>> for problem in check([Conv(66, 3, groups=3), Conv(64, 3), MaxPool(8)], (4, 10, 10)):
     ...     print(problem)
     layer 0 (Conv(66, 3, groups=3)), groups: the input's 4 channels are not divisible by groups 3 (4 / 3 = 1.33333); use a groups value that divides both 4 and 66
     layer 2 (MaxPool(8)), axes 0, 1, kernel_size: the output size (6 + 0 + 0 - 8) // 8 + 1 = 0 is below 1; use a smaller window, or an input of at least 8
+    >>> [(p.path, p.parameter, p.axis, p.value) for p in check([Conv(66, 3, groups=3), Conv(64, 3), MaxPool(8)], (4, 10, 10))]
+    [('0', 'groups', None, 3), ('2', 'kernel_size', (0, 1), 8)]
     """
-    return list(_run(as_layer(network, "network"), _input_shape(input_shape), collect=True).problems)
+    layer, shape, batch = _prepare(network, input_shape, batch_size, channels_last)
+    return list(_run(layer, shape, True, batch).problems)

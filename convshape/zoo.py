@@ -71,7 +71,7 @@ def seed() -> Sequential:
     4096
     """
     return Sequential(
-        Conv(64, 9, name="layer1"),
+        Conv(64, 9, in_channels=1, name="layer1"),
         MaxPool(10, stride=5, name="layer2"),
         Conv(256, 9, groups=4, name="layer3"),
         MaxPool(6, stride=4, name="layer4"),
@@ -95,7 +95,7 @@ def seed_table(seed: int = 0) -> Sequential:
     (4096, True)
     """
     return Sequential(
-        Conv(64, 9, name="layer1"),
+        Conv(64, 9, in_channels=1, name="layer1"),
         MaxPool(10, stride=5, name="layer2"),
         Conv(256, 9, connections=RandomTable(fan_in=16, seed=seed), name="layer3"),
         MaxPool(6, stride=4, name="layer4"),
@@ -129,7 +129,7 @@ def lenet5_1998() -> Sequential:
     (60000, 60840)
     """
     return Sequential(
-        Conv(6, 5, name="C1"),
+        Conv(6, 5, in_channels=1, name="C1"),
         Activation("tanh"),
         Subsample(2, name="S2"),
         Activation("tanh"),
@@ -155,7 +155,7 @@ def lenet5() -> Sequential:
     61706
     """
     return Sequential(
-        Conv(6, 5, name="C1"),
+        Conv(6, 5, in_channels=1, name="C1"),
         Activation("tanh"),
         AvgPool(2, name="S2"),
         Conv(16, 5, name="C3"),
@@ -180,7 +180,7 @@ def alexnet(num_classes: int = 1000) -> Sequential:
     """
     relu = Activation("relu")
     features = Sequential(
-        Conv(64, 11, stride=4, padding=2), relu, MaxPool(3, stride=2),
+        Conv(64, 11, stride=4, padding=2, in_channels=3), relu, MaxPool(3, stride=2),
         Conv(192, 5, padding=2), relu, MaxPool(3, stride=2),
         Conv(384, 3, padding=1), relu,
         Conv(256, 3, padding=1), relu,
@@ -193,7 +193,9 @@ def alexnet(num_classes: int = 1000) -> Sequential:
         Linear(num_classes),
         name="classifier",
     )  # fmt: skip
-    return Sequential(features, AdaptiveAvgPool(6, name="avgpool"), Flatten(), classifier, name="alexnet")
+    return Sequential(
+        features, AdaptiveAvgPool((6, 6), name="avgpool"), Flatten(), classifier, name="alexnet"
+    )
 
 
 def vgg16(num_classes: int = 1000) -> Sequential:
@@ -204,12 +206,14 @@ def vgg16(num_classes: int = 1000) -> Sequential:
     138357544
     """
     layers: list[Layer] = []
+    channels: int | None = 3  # the first convolution's input: RGB
     for item in (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"):
         if item == "M":
             layers.append(MaxPool(2, stride=2))
         else:
             assert isinstance(item, int)
-            layers += [Conv(item, 3, padding=1), Activation("relu")]
+            layers += [Conv(item, 3, padding=1, in_channels=channels), Activation("relu")]
+            channels = None
     classifier = Sequential(
         Linear(4096), Activation("relu"), Dropout(0.5),
         Linear(4096), Activation("relu"), Dropout(0.5),
@@ -218,7 +222,7 @@ def vgg16(num_classes: int = 1000) -> Sequential:
     )  # fmt: skip
     return Sequential(
         Sequential(*layers, name="features"),
-        AdaptiveAvgPool(7, name="avgpool"),
+        AdaptiveAvgPool((7, 7), name="avgpool"),
         Flatten(),
         classifier,
         name="vgg16",
@@ -260,7 +264,7 @@ def _bottleneck(width: int, stride: int, in_channels: int) -> list[Layer]:
 def _resnet(name: str, bottleneck: bool, blocks: tuple[int, int, int, int], num_classes: int) -> Sequential:
     expansion = 4 if bottleneck else 1
     stem: list[Layer] = [
-        Conv(64, 7, stride=2, padding=3, bias=False, name="conv1"),
+        Conv(64, 7, stride=2, padding=3, bias=False, in_channels=3, name="conv1"),
         BatchNorm(name="bn1"),
         Activation("relu"),
         MaxPool(3, stride=2, padding=1, name="maxpool"),
@@ -275,7 +279,7 @@ def _resnet(name: str, bottleneck: bool, blocks: tuple[int, int, int, int], num_
             block_layers.append(Sequential(*make(width, stride, in_channels)))
             in_channels = width * expansion
         stages.append(Sequential(*block_layers, name=f"layer{stage + 1}"))
-    head: list[Layer] = [AdaptiveAvgPool(1, name="avgpool"), Flatten(), Linear(num_classes, name="fc")]
+    head: list[Layer] = [AdaptiveAvgPool((1, 1), name="avgpool"), Flatten(), Linear(num_classes, name="fc")]
     return Sequential(*stem, *stages, *head, name=name)
 
 
@@ -299,9 +303,19 @@ def resnet50(num_classes: int = 1000) -> Sequential:
     return _resnet("resnet50", True, (3, 4, 6, 3), num_classes)
 
 
-def _conv_bn_relu6(out: int, kernel: int, stride: int = 1, groups: int = 1) -> Sequential:
+def _conv_bn_relu6(
+    out: int, kernel: int, stride: int = 1, groups: int = 1, in_channels: int | None = None
+) -> Sequential:
     return Sequential(
-        Conv(out, kernel, stride=stride, padding=(kernel - 1) // 2, groups=groups, bias=False),
+        Conv(
+            out,
+            kernel,
+            stride=stride,
+            padding=(kernel - 1) // 2,
+            groups=groups,
+            bias=False,
+            in_channels=in_channels,
+        ),
         BatchNorm(),
         Activation("relu6"),
     )
@@ -323,7 +337,7 @@ def mobilenet_v2(num_classes: int = 1000) -> Sequential:
         (6, 160, 3, 2),
         (6, 320, 1, 1),
     )
-    features: list[Layer] = [_conv_bn_relu6(32, 3, stride=2)]
+    features: list[Layer] = [_conv_bn_relu6(32, 3, stride=2, in_channels=3)]
     channels = 32
     for expand, out, repeats, first_stride in settings:
         for i in range(repeats):
@@ -343,16 +357,16 @@ def mobilenet_v2(num_classes: int = 1000) -> Sequential:
     features.append(_conv_bn_relu6(1280, 1))
     return Sequential(
         Sequential(*features, name="features"),
-        AdaptiveAvgPool(1),
+        AdaptiveAvgPool((1, 1)),
         Flatten(),
         Sequential(Dropout(0.2), Linear(num_classes), name="classifier"),
         name="mobilenet_v2",
     )
 
 
-def _double_conv(out: int) -> Sequential:
+def _double_conv(out: int, in_channels: int | None = None) -> Sequential:
     return Sequential(
-        Conv(out, 3, padding=1, bias=False),
+        Conv(out, 3, padding=1, bias=False, in_channels=in_channels),
         BatchNorm(),
         Activation("relu"),
         Conv(out, 3, padding=1, bias=False),
@@ -377,9 +391,8 @@ def unet(in_channels: int = 3, num_classes: int = 2, base: int = 64, depth: int 
     >>> [row.path for row in report.rows if row.layer.__class__.__name__ in ("MaxPool", "Cat")]
     ['down2.0', 'down3.0', 'down4.0', 'bottom.0', 'cat4', 'cat3', 'cat2', 'cat1']
     """
-    del in_channels  # the input's channels come from the traced shape
     widths = [base * 2**i for i in range(depth + 1)]
-    nodes = [Node("down1", _double_conv(widths[0]))]
+    nodes = [Node("down1", _double_conv(widths[0], in_channels))]
     for level in range(2, depth + 1):
         nodes.append(Node(f"down{level}", Sequential(MaxPool(2), *_double_conv(widths[level - 1]).layers)))
     nodes.append(Node("bottom", Sequential(MaxPool(2), *_double_conv(widths[depth]).layers)))
@@ -395,8 +408,8 @@ def unet(in_channels: int = 3, num_classes: int = 2, base: int = 64, depth: int 
     return Graph(nodes, name="unet")
 
 
-def _valid_pair(out: int) -> list[Layer]:
-    return [Conv(out, 3), Activation("relu"), Conv(out, 3), Activation("relu")]
+def _valid_pair(out: int, in_channels: int | None = None) -> list[Layer]:
+    return [Conv(out, 3, in_channels=in_channels), Activation("relu"), Conv(out, 3), Activation("relu")]
 
 
 def unet_2015(num_classes: int = 2) -> Graph:
@@ -413,7 +426,7 @@ def unet_2015(num_classes: int = 2) -> Graph:
     ((2, 388, 388), 31030658)
     """
     widths = (64, 128, 256, 512)
-    nodes = [Node("down1", _valid_pair(64))]
+    nodes = [Node("down1", _valid_pair(64, in_channels=1))]
     for level, width in enumerate(widths[1:], 2):
         nodes.append(Node(f"down{level}", [MaxPool(2), *_valid_pair(width)]))
     nodes.append(Node("bottom", [MaxPool(2), *_valid_pair(1024)]))

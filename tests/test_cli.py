@@ -77,7 +77,7 @@ def test_summary_and_check_read_spec_files(tmp_path: Path) -> None:
     status, text = run("check", str(path), "--input", "3,100,100")
     assert status == 1
     assert "channel concatenation needs equal spatial sizes" in text
-    assert text.rstrip().endswith("2 problems for input (3, 100, 100)")
+    assert text.rstrip().endswith("1 problem for input (3, 100, 100)")
 
 
 def test_sizes_flag_reports_the_tiling() -> None:

@@ -92,20 +92,23 @@ def test_check_json_lists_each_problem_with_message_path_and_class(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """check --format json: one entry per file, each problem with message, path and error class."""
-    status, text = run("check", "unet", "seed", "nosuchnet", "--input", "3,100,100", "--format", "json")
+    status, text = run("check", "unet", "resnet18", "nosuchnet", "--input", "3,100,100", "--format", "json")
     data = json.loads(text)
     assert status == 2
     assert data["ok"] is False
-    unet, seed, missing = data["files"]
+    unet, resnet, missing = data["files"]
     assert unet["input"] == [3, 100, 100]
-    # two problems: the concatenation differs on both spatial axes (25 vs 24 rows, 25 vs 24 columns)
-    assert len(unet["problems"]) == 2
-    for problem in unet["problems"]:
-        assert problem["error"] == "ShapeError"
-        assert problem["where"].startswith(f"layer {problem['path']} ")
-        assert "channel concatenation needs equal spatial sizes" in problem["message"]
-    assert seed["ok"] is True
-    assert seed["problems"] == []
+    # one problem: the concatenation differs on both spatial axes (25 vs 24 rows, 25 vs 24 columns)
+    (problem,) = unet["problems"]
+    assert problem["error"] == "ShapeError"
+    assert problem["where"].startswith(f"layer {problem['path']} ")
+    assert problem["path"] == "cat3"
+    assert problem["layer"] == "Cat()"
+    assert problem["axis"] == [0, 1]
+    assert problem["hint"] == "crop, pad or resize the inputs to one size"
+    assert "channel concatenation needs equal spatial sizes" in problem["message"]
+    assert resnet["ok"] is True
+    assert resnet["problems"] == []
     assert missing["error"]["error"] == "UsageError"
     assert "nosuchnet" in missing["error"]["message"]
     assert "nosuchnet" in capsys.readouterr().err

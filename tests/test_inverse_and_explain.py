@@ -146,7 +146,7 @@ def test_explain_of_a_failing_merge_names_the_merge() -> None:
     # both branches are explained first: 4 x 3 x 9 + 4 and 4 x 3 x 25 + 4 params
     assert f"total up to the failure: 24 kernels, {4 * 27 + 4 + 4 * 75 + 4} params" in text
     assert text.splitlines()[-3] == "failed at layer 0 (Concat(2 branches)):"
-    assert text.splitlines()[-1] == "  fix:     crop, pad or resize the branches to one size"
+    assert text.splitlines()[-1] == "  fix:     crop, pad or resize the inputs to one size"
 
 
 def test_explain_still_raises_for_what_is_not_a_network() -> None:

@@ -123,12 +123,12 @@ def test_check_continues_with_unknown_sizes() -> None:
         ),
         pytest.param(
             Residual(Conv(8, 3, stride=2, padding=1)),
-            "they differ in spatial axis 0 (4 vs 8); give the shortcut stride 2 on this axis",
+            "they differ in spatial axes 0, 1 ((4, 4) vs (8, 8)); give the shortcut stride 2 on these axes",
             id="residual-stride",
         ),
         pytest.param(
             Concat(Identity(), Conv(4, 3)),
-            "channel concatenation needs equal spatial sizes, but spatial axis 0 differs across branches "
+            "channel concatenation needs equal spatial sizes, but spatial axes 0, 1 differ across inputs "
             "((8, 8, 8), (4, 6, 6))",
             id="concat-spatial",
         ),

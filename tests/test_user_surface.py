@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
-import pickle
 
 import pytest
 
@@ -41,12 +39,12 @@ def test_numpy_integers_work_in_specs_and_shapes() -> None:
     assert conv == cs.Conv(64, 9, stride=(1, 1))
     shape = np.array([1, 83, 83])
     expected = cs.trace(cs.zoo.seed(), (1, 83, 83)).output_shape
-    assert cs.trace(cs.zoo.seed(), shape).output_shape == expected
+    assert cs.trace(cs.zoo.seed(), shape).output_shape == expected  # type: ignore[arg-type]
     assert cs.trace(cs.zoo.seed(), tuple(shape)).output_shape == expected
-    assert type(cs.trace([conv], shape).output_shape[1]) is int  # type: ignore[index]
+    assert type(cs.trace([conv], shape).output_shape[1]) is int  # type: ignore[arg-type, index]
     with pytest.raises(TypeError, match="input_shape"):
-        cs.trace([conv], np.array([[1, 83, 83]]))
+        cs.trace([conv], np.array([[1, 83, 83]]))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="input_shape"):
         cs.trace([conv], (np.float64(1.0), 83, 83))
     with pytest.raises(TypeError, match="out_channels"):
-        cs.Conv(np.bool_(True), 3)
+        cs.Conv(np.bool_(True), 3)  # type: ignore[arg-type]
