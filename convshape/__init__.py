@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     )
     from convshape.errors import (
         ConvShapeError,
+        Difference,
         ParameterError,
         ShapeError,
         SpecError,
@@ -141,6 +142,7 @@ __all__ = [
     "ConvTranspose",
     "Crop",
     "CropCat",
+    "Difference",
     "Dropout",
     "EuclideanRBF",
     "Expand",
@@ -241,6 +243,7 @@ _LAZY = {
     "Concat": "convshape.containers",
     "Conv": "convshape.layers",
     "ConvShapeError": "convshape.errors",
+    "Difference": "convshape.errors",
     "ConvTranspose": "convshape.layers",
     "Dropout": "convshape.layers",
     "Flatten": "convshape.layers",

@@ -126,6 +126,9 @@ def _build_parser() -> argparse.ArgumentParser:
         cmd.add_argument(
             "--sizes", action="store_true", help="also scan which input sizes the network accepts"
         )
+        cmd.add_argument(
+            "--channels-last", action="store_true", help="--input is H,W,C (Keras' order), not C,H,W"
+        )
         formats = ("text", "markdown", "json", "html", "svg") if name == "summary" else ("text", "json")
         cmd.add_argument("--format", choices=formats, default="text", help="output format")
         if name == "summary":
@@ -144,7 +147,11 @@ def _build_parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--memory", action="store_true", help="add parameter counts and memory estimates"
             )
-            cmd.add_argument("--batch-size", type=_positive_arg, default=1, help="batch size of --memory (1)")
+            cmd.add_argument(
+                "--batch-size",
+                type=_positive_arg,
+                help="the batch: shown in the header, used by --memory (1)",
+            )
             cmd.add_argument("--dtype", default="float32", help="dtype of --memory (float32)")
 
     solve_cmd = sub.add_parser("solve", help="every (kernel, stride, padding, dilation) mapping IN to OUT")
@@ -293,7 +300,7 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
     if args.sizes and args.format in ("html", "svg"):
         raise UsageError(f"--sizes works with --format text, markdown or json, not {args.format}")
     try:
-        network, shape = _resolve_spec(args.spec, args.input)
+        network, shape = _resolve_spec(args.spec, _channels_first(args))
     except (UsageError, ConvShapeError, TypeError) as err:
         if args.format != "json":
             raise
@@ -301,7 +308,7 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
         _say(f"convshape: error: {err}")
         return 2
     try:
-        report = trace(network, shape)
+        report = trace(network, shape, batch_size=args.batch_size)
     except ConvShapeError as err:
         partial = getattr(err, "report", None)
         if args.format == "json":
@@ -326,7 +333,7 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
     options |= {"batch_size": args.batch_size, "dtype": args.dtype}
     try:  # the options are checked once, whatever the format (render names the bad one)
         table = report.render("text" if args.format in ("json", "svg") else args.format, **options)
-        estimate = report.memory(args.batch_size, args.dtype) if args.memory else None
+        estimate = report.memory(None, args.dtype) if args.memory else None
     except ConvShapeError as err:
         raise UsageError(str(err)) from None
     if args.format == "json":
@@ -355,13 +362,21 @@ def _memory_dict(estimate: Any) -> dict[str, Any]:
     return {name: getattr(estimate, name) for name in names}
 
 
+def _channels_first(args: argparse.Namespace) -> tuple[int, ...] | None:
+    """--input as (channels, *spatial): with --channels-last, its last entry moves first."""
+    shape: tuple[int, ...] | None = args.input
+    if shape is not None and args.channels_last and len(shape) >= 2:
+        return (shape[-1], *shape[:-1])
+    return shape
+
+
 def _check_one(spec: str, args: argparse.Namespace, out: TextIO, label: str) -> tuple[int, dict[str, Any]]:
     """Check one spec: (status, its JSON entry); a bad spec is status 2 and named on stderr."""
     from convshape.tracing import check
 
     entry: dict[str, Any] = {"spec": spec, "input": None, "ok": False, "problems": [], "error": None}
     try:
-        network, shape = _resolve_spec(spec, args.input)
+        network, shape = _resolve_spec(spec, _channels_first(args))
         entry["input"] = list(shape)
         problems = check(network, shape)
         sizes = _sizes(network, shape) if args.sizes else []

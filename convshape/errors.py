@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConvShapeError",
+    "Difference",
     "ParameterError",
     "ShapeError",
     "SpecError",
@@ -311,6 +312,20 @@ class UnsupportedLayerError(ConvShapeError):
     Traceback (most recent call last):
     ...
     convshape.errors.UnsupportedLayerError: LSTM is not supported
+    """
+
+
+class Difference(ConvShapeError):
+    """One way a spec and a model disagree, as :func:`~convshape.verify` lists them (never raised).
+
+    ``path`` and ``layer`` name the spec's row (the spec's layer, when the row is the spec's);
+    ``parameter`` says what differs (``"layer"``, ``"output_shape"``, ``"params"``, ``"macs"``,
+    ``"trace"``); ``value`` is the pair ``(spec's, model's)``.
+
+    >>> from convshape import Conv, verify
+    >>> (difference, *_) = verify([Conv(8, 3)], [Conv(8, 5)], (3, 8, 8)).differences
+    >>> difference.path, difference.parameter, difference.value
+    ('0', 'layer', ((8, 6, 6), (8, 4, 4)))
     """
 
 

@@ -527,7 +527,7 @@ class _ConvBase(_Window):
         if self.in_channels is not None and cin != self.in_channels:
             problems.append(
                 ShapeError(
-                    f"in_channels is {self.in_channels} but the input has {cin} channels; "
+                    f"in_channels is {self.in_channels} but the input has {cin} channel{'s' if cin != 1 else ''}; "
                     f"use in_channels={cin}, or make the previous layer produce {self.in_channels}",
                     where="in_channels",
                     value=self.in_channels,

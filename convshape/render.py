@@ -381,7 +381,8 @@ def render_text(
 
     rule = "-" * len(line(header))
     out = [
-        f"convshape report: input {fmt_shape(report.input_shape)} -> output {fmt_shape(report.output_shape)}",
+        f"convshape report: input {fmt_shape(report.input_shape)} -> output {fmt_shape(report.output_shape)}"
+        + _batch(report),
         rule,
         line(header),
         rule,
@@ -455,7 +456,7 @@ def render_html(
     return (
         '<div class="convshape-report">'
         f"<p><b>convshape</b>: input {esc(fmt_shape(report.input_shape))} &rarr; "
-        f"output {esc(fmt_shape(report.output_shape))}</p>"
+        f"output {esc(fmt_shape(report.output_shape))}{esc(_batch(report))}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{totals}{extra}"
         + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
         + (f"<p>Problems:</p><ul>{problems}</ul>" if problems else "")
@@ -477,7 +478,8 @@ def render_markdown(
         return text.replace("|", "\\|")
 
     lines = [
-        f"**convshape**: input `{fmt_shape(report.input_shape)}` -> output `{fmt_shape(report.output_shape)}`",
+        f"**convshape**: input `{fmt_shape(report.input_shape)}` -> output `{fmt_shape(report.output_shape)}`"
+        + _batch(report),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---:" if c in _NUMBERS else "---" for c in chosen) + "|",
@@ -548,6 +550,11 @@ def _rf_dict(
     return out
 
 
+def _batch(report: Report) -> str:
+    """The header's word on the batch: counts are per sample, whatever batch was given."""
+    return "" if report.batch_size is None else f" (per sample; batch {report.batch_size:,})"
+
+
 def _shape_list(shape: tuple[int | None, ...] | None) -> list[int | None] | None:
     return None if shape is None else list(shape)
 
@@ -556,6 +563,7 @@ def report_dict(report: Report) -> dict[str, Any]:
     """JSON-ready form of a report."""
     return {
         "input_shape": _shape_list(report.input_shape),
+        "batch_size": report.batch_size,
         "output_shape": _shape_list(report.output_shape),
         "total_params": report.total_params,
         "total_macs": report.total_macs,

@@ -587,15 +587,24 @@ def _with_convention(problem: ConvShapeError, given: Shape, received: Shape | No
         return problem
     if batch:
         looks = f"the input {fmt_shape(given)} looks like it starts with a batch axis"
-        fix = f"pass {fmt_shape(given[1:])} (shapes are one sample's (channels, *spatial); batch_size={given[0]} records the batch)"
+        fix = (
+            f"pass {fmt_shape(given[1:])} (shapes are one sample's (channels, *spatial); "
+            f"batch_size={given[0]} records the batch, --batch-size {given[0]} on the command line)"
+        )
     elif last:
         looks = f"the input {fmt_shape(given)} looks channels-last"
-        fix = f"pass {fmt_shape((given[-1], *given[:-1]))} (shapes are (channels, *spatial)), or channels_last=True"
+        fix = (
+            f"pass {fmt_shape((given[-1], *given[:-1]))} (shapes are (channels, *spatial)), "
+            "or channels_last=True (--channels-last on the command line)"
+        )
     else:
         return problem
     err = type(problem).__new__(type(problem))
     err.__dict__.update(problem.__dict__)
-    ConvShapeError.__init__(err, f"{problem.detail}; {looks}; {fix}", where=problem.where)
+    detail = problem.detail
+    if problem.hint and detail.endswith("; " + problem.hint):  # the layer's own fix no longer applies
+        detail = detail[: -len(problem.hint) - 2]
+    ConvShapeError.__init__(err, f"{detail}; {looks}; {fix}", where=problem.where)
     err.__dict__.update({k: v for k, v in problem.__dict__.items() if k not in ("detail", "hint")})
     err.hint = fix
     return err
@@ -792,7 +801,7 @@ def trace(
     >>> trace([Conv(8, 3, in_channels=3)], (1, 3, 32, 32)).output_shape
     Traceback (most recent call last):
     ...
-    convshape.errors.ShapeError: layer 0 (Conv(8, 3)), in_channels: in_channels is 3 but the input has 1 channels; use in_channels=1, or make the previous layer produce 3; the input (1, 3, 32, 32) looks like it starts with a batch axis; pass (3, 32, 32) (shapes are one sample's (channels, *spatial); batch_size=1 records the batch)
+    convshape.errors.ShapeError: layer 0 (Conv(8, 3)), in_channels: in_channels is 3 but the input has 1 channel; the input (1, 3, 32, 32) looks like it starts with a batch axis; pass (3, 32, 32) (shapes are one sample's (channels, *spatial); batch_size=1 records the batch, --batch-size 1 on the command line)
     >>> trace([Conv(8, 3, in_channels=3)], (32, 32, 3), channels_last=True, batch_size=16).output_shape
     (8, 30, 30)
     """

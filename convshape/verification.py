@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from convshape.containers import MERGES, Concat, Graph, Residual, as_layer
-from convshape.errors import ConvShapeError
+from convshape.errors import ConvShapeError, Difference
 from convshape.layers import Activation, Dropout, Identity, Layer, fmt_shape
 from convshape.tracing import Report, Row, trace
 
@@ -31,14 +31,17 @@ _SKIPPED = (Activation, Dropout, Identity, Residual, Concat, Graph, *MERGES)
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """The outcome of :func:`verify`: ``ok`` and, if not, each difference in words.
+    """The outcome of :func:`verify`: ``ok`` and, if not, each :class:`~convshape.Difference`.
+
+    A difference reads as a sentence (``str(d)``) and carries its facts as attributes
+    (``path``, ``layer``, ``parameter``, ``value``) and as :meth:`~convshape.ConvShapeError.to_dict`.
 
     >>> Verification(True, ()).ok
     True
     """
 
     ok: bool
-    differences: tuple[str, ...]
+    differences: tuple[Difference, ...]
     input_shape: tuple[int, ...] = ()
     spec: Report | None = field(default=None, repr=False)
     model: Report | None = field(default=None, repr=False)
@@ -96,11 +99,19 @@ def _describe(row: Row) -> str:
     return f"{row.path} {row.layer.describe()} gives {fmt_shape(row.output_shape)} with {row.params:,} params"
 
 
-def _trace(network: Layer, input_shape: tuple[int, ...], who: str) -> tuple[Report | None, str | None]:
+def _trace(network: Layer, input_shape: tuple[int, ...], who: str) -> tuple[Report | None, Difference | None]:
     try:
         return trace(network, input_shape), None
     except ConvShapeError as err:
-        return getattr(err, "report", None), f"the {who} does not trace: {err}"
+        failed = Difference(
+            f"the {who} does not trace: {err}",
+            path=err.path,
+            layer=err.layer,
+            parameter="trace",
+            value=str(err),
+        )
+        failed.cause = err  # type: ignore[attr-defined]
+        return getattr(err, "report", None), failed
 
 
 def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Sequence[int]) -> Verification:
@@ -117,23 +128,59 @@ def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Seque
     if ours is not None and theirs is not None:
         a, b = _unmatched(_significant(ours), _significant(theirs))
         for x, y in zip(a, b, strict=False):
-            differences.append(f"layer {x.path} ({x.kind}): spec {_describe(x)}; model {_describe(y)}")
+            differences.append(
+                Difference(
+                    f"spec {_describe(x)}; model {_describe(y)}",
+                    where=f"layer {x.path} ({x.kind})",
+                    path=x.path,
+                    layer=x.layer,
+                    parameter="layer",
+                    value=(x.output_shape, y.output_shape),
+                )
+            )
         for extra in a[len(b) :]:
-            differences.append(f"the spec has {_describe(extra)} with no counterpart in the model")
+            differences.append(
+                Difference(
+                    f"the spec has {_describe(extra)} with no counterpart in the model",
+                    path=extra.path,
+                    layer=extra.layer,
+                    parameter="layer",
+                    value=(extra.output_shape, None),
+                )
+            )
         for extra in b[len(a) :]:
-            differences.append(f"the model has {_describe(extra)} with no counterpart in the spec")
+            differences.append(
+                Difference(
+                    f"the model has {_describe(extra)} with no counterpart in the spec",
+                    path=extra.path,
+                    layer=extra.layer,
+                    parameter="layer",
+                    value=(None, extra.output_shape),
+                )
+            )
         if not our_error and not their_error:
             if ours.output_shape != theirs.output_shape:
                 differences.append(
-                    f"output shape: spec {fmt_shape(ours.output_shape)}, model {fmt_shape(theirs.output_shape)}"
+                    Difference(
+                        f"output shape: spec {fmt_shape(ours.output_shape)}, model {fmt_shape(theirs.output_shape)}",
+                        parameter="output_shape",
+                        value=(ours.output_shape, theirs.output_shape),
+                    )
                 )
-            for label, x_total, y_total in (
-                ("parameters", ours.total_params, theirs.total_params),
-                ("MACs", ours.total_macs, theirs.total_macs),
+            for label, key, x_total, y_total in (
+                ("parameters", "params", ours.total_params, theirs.total_params),
+                ("MACs", "macs", ours.total_macs, theirs.total_macs),
             ):
                 if x_total != y_total:
-                    differences.append(f"total {label}: spec {x_total:,}, model {y_total:,}")
-    return Verification(not differences, tuple(dict.fromkeys(differences)), shape, ours, theirs)
+                    differences.append(
+                        Difference(
+                            f"total {label}: spec {x_total:,}, model {y_total:,}",
+                            parameter=key,
+                            value=(x_total, y_total),
+                        )
+                    )
+    unique = tuple({str(d): d for d in differences}.values())
+    return Verification(not differences, unique, shape, ours, theirs)
 
 
 def _read_model(model: Any, input_shape: Sequence[int]) -> Layer:
