@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import json
+import pickle
 
 import pytest
 
@@ -48,3 +50,191 @@ def test_numpy_integers_work_in_specs_and_shapes() -> None:
         cs.trace([conv], (np.float64(1.0), 83, 83))
     with pytest.raises(TypeError, match="out_channels"):
         cs.Conv(np.bool_(True), 3)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# Structured errors: what validation code reads instead of parsing messages
+
+
+def validate(network: cs.Layer, shape: tuple[int, ...]) -> list[dict[str, object]]:
+    """A validation function as another library would write it: no message parsing."""
+    found = []
+    for problem in cs.check(network, shape):
+        found.append(
+            {
+                "at": problem.path,
+                "kind": type(problem.layer).__name__,
+                "what": problem.parameter,
+                "axes": problem.axis,
+                "value": problem.value,
+                "fix": problem.hint,
+            }
+        )
+    return found
+
+
+def test_a_validation_function_reads_the_structured_fields() -> None:
+    net = cs.Sequential(
+        cs.Conv(66, 3, groups=3, name="stem"),
+        cs.Sequential(cs.Conv(16, 3), cs.MaxPool(8), name="block"),
+        cs.Conv(8, 1, in_channels=5),
+    )
+    found = validate(net, (4, 10, 10))
+    assert [f["at"] for f in found] == ["0", "1.1", "2"]
+    stem, pool, last = found
+    assert stem["kind"] == "Conv"
+    assert stem["what"] == "groups"
+    assert stem["value"] == 3
+    assert stem["axes"] is None
+    assert pool["kind"] == "MaxPool"
+    assert pool["what"] == "kernel_size"
+    assert pool["value"] == 8
+    assert pool["axes"] == (0, 1)  # one problem for both axes
+    assert pool["fix"] == "use a smaller window, or an input of at least 8"
+    assert last["what"] == "in_channels"
+    assert last["value"] == 5
+    assert last["fix"] is not None
+    assert "in_channels=16" in str(last["fix"])
+
+
+def test_errors_pickle_and_serialise_with_their_fields() -> None:
+    with pytest.raises(cs.ShapeError) as info:
+        cs.trace(cs.Sequential(cs.Conv(8, 3), cs.Residual(cs.Conv(8, 3, stride=2, padding=1))), (3, 10, 10))
+    err = info.value
+    assert err.path == "1"
+    assert isinstance(err.layer, cs.Residual)
+    assert err.axis == (0, 1)
+    clone = pickle.loads(pickle.dumps(err))
+    assert type(clone) is cs.ShapeError
+    assert str(clone) == str(err)
+    assert (clone.path, clone.axis, clone.hint, clone.layer) == (err.path, err.axis, err.hint, err.layer)
+    data = json.loads(json.dumps(err.to_dict()))
+    assert data["error"] == "ShapeError"
+    assert data["path"] == "1"
+    assert data["layer"] == err.layer.describe()
+    assert data["axis"] == [0, 1]
+    assert data["message"] == str(err)
+    assert data["hint"] == err.hint
+    assert data["hint"].startswith("give the shortcut stride 2 on these axes")
+
+
+def test_fields_are_none_where_they_do_not_apply() -> None:
+    with pytest.raises(cs.ParameterError) as info:
+        cs.Conv(8, 3, stride=0)
+    err = info.value
+    assert err.parameter == "stride"
+    assert err.value == 0
+    assert (err.path, err.layer, err.axis) == (None, None, None)
+    assert json.dumps(err.to_dict())  # JSON-ready even with nothing located
+    huge = cs.ConvShapeError("too big", value=10**5000)
+    assert huge.to_dict()["value"] == "a 5,001-digit integer"
+
+
+def test_verify_lists_differences_as_objects() -> None:
+    result = cs.verify([cs.Conv(8, 3), cs.MaxPool(2)], [cs.Conv(8, 5), cs.MaxPool(2)], (3, 16, 16))
+    assert not result.ok
+    kinds = [d.parameter for d in result.differences]
+    assert kinds == ["layer", "layer", "output_shape", "params", "macs"]
+    first = result.differences[0]
+    assert isinstance(first, cs.Difference)
+    assert isinstance(first, cs.ConvShapeError)
+    assert first.path == "0"
+    assert first.layer == cs.Conv(8, 3)
+    assert first.value == ((8, 14, 14), (8, 12, 12))
+    params = result.differences[3]
+    spec_params = cs.trace([cs.Conv(8, 3)], (3, 16, 16)).total_params
+    model_params = cs.trace([cs.Conv(8, 5)], (3, 16, 16)).total_params
+    assert params.value == (spec_params, model_params)
+    assert json.dumps([d.to_dict() for d in result.differences])
+    failing = cs.verify([cs.Conv(8, 20)], [cs.Conv(8, 3)], (3, 16, 16))
+    (trace_failure, *_) = failing.differences
+    assert trace_failure.parameter == "trace"
+    assert trace_failure.path == "0"
+
+
+# ---------------------------------------------------------------------------
+# Shape conventions: a batch axis or channels-last input is named, never traced silently
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "alexnet", "vgg16", "mobilenet_v2", "unet"])
+def test_zoo_networks_refuse_a_batch_axis_and_channels_last(name: str) -> None:
+    build = cs.zoo.NETWORKS[name][0]
+    with pytest.raises(cs.ConvShapeError) as info:
+        cs.trace(build(), (1, 3, 224, 224))
+    err = info.value
+    assert "(1, 3, 224, 224) looks like it starts with a batch axis" in str(err)
+    assert err.hint is not None
+    assert err.hint.startswith("pass (3, 224, 224)")
+    with pytest.raises(cs.ConvShapeError) as info:
+        cs.trace(build(), (224, 224, 3))
+    assert "(224, 224, 3) looks channels-last" in str(info.value)
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("pass (3, 224, 224)")
+    assert cs.check(build(), (1, 3, 224, 224))  # check() finds it too
+    expected = cs.trace(build(), (3, 224, 224))
+    last = cs.trace(build(), (224, 224, 3), channels_last=True)
+    assert last.output_shape == expected.output_shape
+    assert last.total_macs == expected.total_macs
+
+
+def test_a_network_whose_rank_is_fixed_later_names_the_batch_axis() -> None:
+    """No in_channels, but a per-axis pool size at the end fixes the rank to 2."""
+    net = [cs.Conv(8, 3, padding=1), cs.MaxPool(2), cs.AdaptiveAvgPool((1, 1)), cs.Flatten(), cs.Linear(4)]
+    with pytest.raises(cs.ParameterError) as info:
+        cs.trace(net, (2, 3, 32, 32))
+    assert "(2, 3, 32, 32) looks like it starts with a batch axis" in str(info.value)
+    assert info.value.path == "2"
+    assert cs.trace(net, (3, 32, 32)).output_shape == (4,)
+
+
+def test_a_rank_generic_network_still_takes_any_rank() -> None:
+    """Without in_channels or per-axis sizes a spec is for any rank: a 3-D input is a 3-D trace."""
+    net = [cs.Conv(8, 3, padding=1), cs.MaxPool(2)]
+    assert cs.trace(net, (1, 16, 16, 16)).output_shape == (8, 8, 8, 8)
+
+
+def test_batch_size_is_kept_and_used_by_memory() -> None:
+    one = cs.trace(cs.zoo.seed(), (1, 83, 83))
+    many = cs.trace(cs.zoo.seed(), (1, 83, 83), batch_size=32)
+    assert one.batch_size is None
+    assert many.batch_size == 32
+    assert many.total_macs == one.total_macs  # counts stay per sample
+    single = one.memory().forward_backward_bytes
+    assert single is not None
+    assert many.memory().forward_backward_bytes == 32 * single
+    assert many.memory(batch_size=1).total_bytes == one.memory().total_bytes
+    assert "batch 32" in str(many).splitlines()[0]
+    assert pickle.loads(pickle.dumps(many)).batch_size == 32
+    with pytest.raises(cs.ParameterError, match="batch_size"):
+        cs.trace(cs.zoo.seed(), (1, 83, 83), batch_size=0)
+    with pytest.raises(TypeError, match="channels_last"):
+        cs.trace(cs.zoo.seed(), (83, 83, 1), channels_last="yes")  # type: ignore[arg-type]
+
+
+def test_cli_names_the_convention_and_takes_channels_last(capsys: pytest.CaptureFixture[str]) -> None:
+    from convshape.cli import main
+
+    assert main(["check", "resnet18", "--input", "1,3,224,224"]) == 1
+    out = capsys.readouterr().out
+    assert "looks like it starts with a batch axis; pass (3, 224, 224)" in out
+    assert main(["check", "resnet18", "--input", "224,224,3", "--channels-last"]) == 0
+    assert "no problems for input (3, 224, 224)" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "summary",
+                "seed",
+                "--input",
+                "83,83,1",
+                "--channels-last",
+                "--batch-size",
+                "8",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["batch_size"] == 8
+    assert data["input_shape"] == [1, 83, 83]
