@@ -64,6 +64,7 @@ class PReLU(Layer):
                 ShapeError(
                     f"num_parameters is {n} but the input has {shape[0]} channels; use 1 or {shape[0]}",
                     where="num_parameters",
+                    value=n,
                 )
             )
             return FAILED

@@ -1079,6 +1079,7 @@ class Linear(Layer):
                     f"in_features is {self.in_features} but the input's last axis has {fin} features "
                     f"(input shape {fmt_shape(shape)}); use in_features={fin}",
                     where="in_features",
+                    value=self.in_features,
                 )
             )
         params = fin * self.out_features + (self.out_features if self.bias else 0)
@@ -1674,6 +1675,7 @@ class EuclideanRBF(Layer):
                     f"in_features is {self.in_features} but the input's last axis has {fin} features "
                     f"(input shape {fmt_shape(shape)}); use in_features={fin}",
                     where="in_features",
+                    value=self.in_features,
                 )
             )
         rows = shape[:-1]
