@@ -611,27 +611,42 @@ def _with_convention(problem: ConvShapeError, given: Shape, received: Shape | No
 
 
 def _one_per_rule(found: list[ConvShapeError]) -> list[ConvShapeError]:
-    """The same rule broken the same way on several axes is one problem naming the axes."""
+    """A rule broken on several axes is one problem naming the axes.
+
+    When the axes break it the same way the message is said once; when their numbers differ,
+    each axis's account follows the other, and the hint holds each axis's fix.
+    """
     merged: list[ConvShapeError] = []
-    axes: dict[tuple[type[ConvShapeError], str, str], tuple[int, list[int]]] = {}
+    groups: dict[tuple[type[ConvShapeError], str], tuple[int, list[tuple[int, ConvShapeError]]]] = {}
     for problem in found:
         head, _, rest = problem.where.partition(", ")
         if head.startswith("axis ") and head[5:].isdigit():
-            key = (type(problem), problem.detail, rest)
-            if key in axes:
-                axes[key][1].append(int(head[5:]))
+            key = (type(problem), rest)
+            if key in groups:
+                groups[key][1].append((int(head[5:]), problem))
                 continue
-            axes[key] = (len(merged), [int(head[5:])])
+            groups[key] = (len(merged), [(int(head[5:]), problem)])
         merged.append(problem)
-    for (kind, detail, rest), (index, numbers) in axes.items():
-        if len(numbers) > 1:
-            where = f"axes {', '.join(map(str, numbers))}" + (f", {rest}" if rest else "")
-            first = merged[index]
-            err = kind.__new__(kind)
-            err.__dict__.update(first.__dict__)
-            ConvShapeError.__init__(err, detail, where=where, parameter=first.parameter, hint=first.hint)
-            err.value, err.axis = first.value, tuple(numbers)
-            merged[index] = err
+    for (kind, rest), (index, members) in groups.items():
+        if len(members) == 1:
+            continue
+        numbers = tuple(axis for axis, _ in members)
+        first = members[0][1]
+        details = dict.fromkeys(p.detail for _, p in members)
+        if len(details) == 1:
+            detail, hint = first.detail, first.hint
+        else:
+            detail = "; ".join(f"on axis {axis}, {p.detail}" for axis, p in members)
+            hints = [(axis, p.hint) for axis, p in members if p.hint]
+            hint = "; ".join(f"on axis {axis}, {h}" for axis, h in hints) or None
+        where = f"axes {', '.join(map(str, numbers))}" + (f", {rest}" if rest else "")
+        err = kind.__new__(kind)
+        err.__dict__.update(first.__dict__)
+        ConvShapeError.__init__(err, detail, where=where, parameter=first.parameter, hint=hint)
+        values = tuple(p.value for _, p in members)
+        err.value = first.value if len(set(map(repr, values))) == 1 else values
+        err.axis = numbers
+        merged[index] = err
     return merged
 
 

@@ -327,12 +327,13 @@ def test_an_input_without_spatial_axes_is_blamed_not_an_earlier_flatten() -> Non
 
 def test_a_rule_broken_alike_on_several_axes_is_one_problem() -> None:
     """A square window too large for a square map: one problem naming both axes, in trace() and
-    check(); different numbers on different axes stay separate problems."""
+    check(); with different numbers on different axes, one problem giving each axis's account."""
     problems = check([Conv(8, 3), MaxPool(8)], (3, 8, 8))
     assert [p.where for p in problems] == ["layer 1 (MaxPool(8)), axes 0, 1, kernel_size"]
     assert problems[0].axis == (0, 1)
     with pytest.raises(ShapeError, match=r"axes 0, 1, kernel_size"):
         trace([Conv(8, 3), MaxPool(8)], (3, 8, 8))
-    separate = check([Conv(8, (3, 5))], (3, 2, 4))
-    assert [p.where for p in separate] == ["layer 0 (Conv(8, (3, 5))), axis 0, kernel_size",
-                                           "layer 0 (Conv(8, (3, 5))), axis 1, kernel_size"]  # fmt: skip
+    together = check([Conv(8, (3, 5))], (3, 2, 4))  # different numbers: still one problem
+    assert [p.where for p in together] == ["layer 0 (Conv(8, (3, 5))), axes 0, 1, kernel_size"]
+    assert "on axis 0, " in together[0].detail
+    assert "on axis 1, " in together[0].detail

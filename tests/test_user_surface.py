@@ -238,3 +238,16 @@ def test_cli_names_the_convention_and_takes_channels_last(capsys: pytest.Capture
     data = json.loads(capsys.readouterr().out)
     assert data["batch_size"] == 8
     assert data["input_shape"] == [1, 83, 83]
+
+
+def test_a_rule_broken_on_several_axes_is_one_problem_even_with_different_numbers() -> None:
+    (problem,) = cs.check([cs.Conv(8, (15, 13))], (3, 10, 12))
+    assert problem.axis == (0, 1)
+    assert problem.value == (15, 13)
+    assert problem.parameter == "kernel_size"
+    for axis, size in ((0, 10), (1, 12)):  # each axis's own account, computed by the one-axis rule
+        with pytest.raises(cs.ShapeError) as info:
+            cs.conv_output_size(size, (15, 13)[axis])
+        assert f"on axis {axis}, {info.value.detail}" in str(problem)
+        assert info.value.hint is not None
+        assert f"on axis {axis}, {info.value.hint}" in str(problem.hint)
