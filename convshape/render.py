@@ -339,13 +339,13 @@ def _shorten(text: str, width: int, keep_tail: bool) -> str:
 
 
 def _fit(chosen: tuple[str, ...], rows: list[list[str]], width: int | None) -> list[int]:
-    """Column widths; the layer and kind columns give way (down to 12 characters) to fit *width*."""
+    """Column widths; the layer and kind columns give way (down to 6 characters) to fit *width*."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(chosen))]
     if width is None:
         return widths
     excess = sum(widths) + 2 * (len(widths) - 1) - width
     # the layer column gives way first (to 24), then the kind column (to 24), then both (to 12)
-    for names, floor in ((("layer",), 24), (("kind",), 24), (("layer", "kind"), 12)):
+    for names, floor in ((("layer",), 24), (("kind",), 24), (("layer", "kind"), 12), (("layer", "kind"), 6)):
         for i, c in enumerate(chosen):
             if c in names and excess > 0 and widths[i] > floor:
                 cut = min(excess, widths[i] - floor)
@@ -365,12 +365,22 @@ def render_text(
     """A plain-text table with totals and the conventions stated.
 
     *width* bounds the table lines: the layer column keeps the end of long paths and the kind
-    column its start, with an ellipsis where text was cut.
+    column its start, with an ellipsis where text was cut.  When the default columns still do
+    not fit, the receptive-field and then the kernel columns are left out (a line says so);
+    columns chosen by the caller are all kept.  Table lines are never wrapped; prose lines are.
     """
     if width is not None:
         check_int("width", width, 20)
     chosen, header, body = _table(report, depth, columns, dtype)
     widths = _fit(chosen, [header, *body], width)
+    dropped: list[str] = []
+    while width is not None and columns is None and sum(widths) + 2 * (len(widths) - 1) > width:
+        spare = next((c for c in ("rf", "kernels") if c in chosen), None)
+        if spare is None:
+            break
+        dropped.append(spare)
+        chosen, header, body = _table(report, depth, [c for c in chosen if c != spare], dtype)
+        widths = _fit(chosen, [header, *body], width)
 
     def line(cells: list[str]) -> str:
         out = []
@@ -405,11 +415,23 @@ def render_text(
         out += ["Notes (*):", *notes]
     if report.problems:
         out += ["Problems:", *(f"  {p}" for p in report.problems)]
+    if dropped:
+        names = " and ".join(COLUMNS[c] for c in dropped)
+        out.append(f"({names} left out to fit {width} characters; columns= or --columns chooses them)")
     out += [rule, MAC_CONVENTION, RF_CONVENTION]
-    if width is not None and any(len(text) > width for text in out):
+    table = 2 + len(body) + 2  # the header, its rules and the rows: never wrapped, nor are rules
+
+    def prose(i: int, text: str) -> bool:
+        return not 1 <= i <= table and text != rule
+
+    if width is not None and any(len(text) > width for i, text in enumerate(out) if prose(i, text)):
         from textwrap import wrap
 
-        out = [part for text in out for part in (wrap(text, width, subsequent_indent="  ") or [""])]
+        out = [
+            part
+            for i, text in enumerate(out)
+            for part in ((wrap(text, width, subsequent_indent="  ") or [""]) if prose(i, text) else [text])
+        ]
     return "\n".join(out)
 
 

@@ -12,6 +12,7 @@ import pytest
 import convshape as cs
 from convshape import zoo
 from convshape.render import COLUMNS, Memory
+from convshape.render import lines as render_lines
 
 
 def _resnet18() -> cs.Report:
@@ -339,3 +340,24 @@ def test_columns_are_documented() -> None:
     """Every column name appears in Report.render's docstring."""
     doc = cs.Report.render.__doc__ or ""
     assert all(name in doc for name in COLUMNS)
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_table_leaves_out_columns_instead_of_wrapping_rows(width: int) -> None:
+    report = cs.trace(cs.zoo.resnet18(), (3, 224, 224))
+    text = report.render(depth=1, width=width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+
+    def table_rows(lines: list[str]) -> list[str]:  # between the rule under the header and the next
+        rules = [i for i, line in enumerate(lines) if line and set(line) == {"-"}]
+        return lines[rules[1] + 1 : rules[2]]
+
+    full = report.render(depth=1, width=1000).splitlines()
+    assert len(table_rows(lines)) == len(table_rows(full)) == len(render_lines(report, depth=1))
+    assert "RF" not in lines[2].split()
+    assert "left out to fit" in text
+    # columns the caller chose are all kept, even when wider than the width
+    chosen = report.render(depth=1, width=width, columns=["layer", "kind", "output_shape", "kernels", "rf"])
+    assert "RF" in chosen.splitlines()[2].split()
+    assert "left out" not in chosen
