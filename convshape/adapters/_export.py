@@ -635,6 +635,7 @@ def _conv(r: _Reader, n: Any) -> _Dyn:
             dilation=_collapse(_per_axis(dilation, ndim)),
             groups=int(groups),
             bias=bias is not None,
+            in_channels=int(wshape[1]) * int(groups),  # what the weight says: a re-trace checks it
         )
     if x.batch != 0:
         raise r.unsupported(n, "the batch axis is not the first axis here")
