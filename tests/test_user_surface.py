@@ -251,3 +251,17 @@ def test_a_rule_broken_on_several_axes_is_one_problem_even_with_different_number
         assert f"on axis {axis}, {info.value.detail}" in str(problem)
         assert info.value.hint is not None
         assert f"on axis {axis}, {info.value.hint}" in str(problem.hint)
+
+
+def test_a_converted_torch_model_names_a_batch_axis() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Conv2d(8, 4, 3))
+    network = cs.from_torch(model, (3, 32, 32))
+    with torch.no_grad():
+        expected = tuple(model(torch.zeros(1, 3, 32, 32)).shape[1:])
+    assert cs.trace(network, (3, 32, 32)).output_shape == expected
+    with pytest.raises(cs.ShapeError) as info:
+        cs.trace(network, (1, 3, 32, 32))
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("pass (3, 32, 32)")
+    assert info.value.parameter == "in_channels"
