@@ -221,8 +221,9 @@ def integral(value: Any) -> Any:
     """*value* with integers of any integral type (``numpy.int64``, an ``IntEnum``) made plain ints.
 
     Bools (Python's and NumPy's) are left as they are, for the field's own check to refuse or
-    accept; so are arrays and everything else that is not a single integer.  The entries of a
-    tuple or list are converted one level down (per-axis values such as ``kernel_size``).
+    accept; so is everything else that is not an integer.  Entries of tuples and lists are
+    converted two levels down (per-axis values such as ``kernel_size``, ``(before, after)``
+    padding pairs, connection tables), and a 1-D integer array becomes a tuple.
 
     >>> import enum
     >>> class Size(enum.IntEnum):
@@ -230,13 +231,23 @@ def integral(value: Any) -> Any:
     >>> integral(Size.SMALL), integral((Size.SMALL, 5)), integral("same")
     (3, (3, 5), 'same')
     """
+    return _integral(value, 2)
+
+
+def _integral(value: Any, depth: int) -> Any:
     cls = value.__class__
     if cls in _PLAIN:
         return value
     if cls is tuple or cls is list:
-        if all(item.__class__ in _PLAIN for item in value):
+        if depth == 0 or all(item.__class__ in _PLAIN for item in value):
             return value
-        return cls(_scalar(item) for item in value)
+        return cls(_integral(item, depth - 1) for item in value)
+    if (
+        depth
+        and getattr(value, "ndim", None) == 1
+        and getattr(getattr(value, "dtype", None), "kind", "") in "iu"
+    ):
+        return tuple(_scalar(item) for item in value)  # a 1-D integer array: one entry per axis
     return _scalar(value)
 
 

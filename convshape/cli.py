@@ -218,7 +218,9 @@ def _error_dict(err: Exception) -> dict[str, Any]:
         info["where"] = info["where"] or None
         info["path"] = info["path"] or None
         return info
-    return {"message": str(err), "error": type(err).__name__, "where": None, "path": None, "detail": str(err)}
+    fields = ("layer", "name", "parameter", "axis", "value", "hint")
+    info = {"error": type(err).__name__, "message": str(err), "detail": str(err), "where": None, "path": None}
+    return info | dict.fromkeys(fields)
 
 
 def _sizes(network: Layer, shape: tuple[int, ...]) -> list[InputSizes]:

@@ -53,7 +53,9 @@ def check_groups(in_channels: object, out_channels: object, groups: object) -> t
                 f"{name} {show(value)} is not divisible by groups {show(g)} "
                 f"({show(value)} / {show(g)} = {_ratio(value, g)}); "
                 f"use a groups value that divides both {show(cin)} and {show(cout)}"
-                + (f", such as {_common_divisors(cin, cout)}" if g > 1 else "")
+                + (f", such as {_common_divisors(cin, cout)}" if g > 1 else ""),
+                parameter="groups",
+                value=g,
             )
     return cin, cout, g
 

@@ -47,7 +47,8 @@ class ConvShapeError(ValueError):
         parameter: The hyper-parameter or argument at fault (``"kernel_size"``, ``"input_shape[1]"``).
         axis: The spatial axis (0-based), or a tuple of them for a problem on several axes.
         value: The offending value, where one value is at fault.
-        hint: The suggested fix (the part of the detail after its last ``"; "``), if any.
+        hint: The suggested fix, if any: the part of the detail after its last ``"; "``, or for
+            one problem on several axes each axis's fix in turn.
 
     >>> err = ConvShapeError("stride must be >= 1, got 0", where="axis 1")
     >>> str(err)
@@ -209,13 +210,16 @@ def _is_name(text: str) -> bool:
 
 def _parameter_of(where: str, detail: str) -> str | None:
     last = where.rpartition(", ")[2]
-    if last and _is_name(last) and not last.startswith(("axis", "axes", "layer")):
+    if last and _is_name(last) and not last.startswith(("axis", "axes", "layer")) and last not in _NOT_NAMES:
         return last
     first = detail.split(" ", 1)[0]
     if " " in detail and _is_name(first) and ("_" in first or "[" in first or first in _KNOWN):
         return first
     return None
 
+
+#: words a location may end with that name no parameter
+_NOT_NAMES = frozenset({"input", "output", "network", "inputs", "outputs"})
 
 #: single-word parameter names a message may start with ("stride must be ...")
 _KNOWN = frozenset(
@@ -247,17 +251,17 @@ _KNOWN = frozenset(
 
 
 def _axis_of(where: str) -> int | tuple[int, ...] | None:
-    for part in where.split(", "):
+    """The axis a location names: a part ``"axis 1"``, or ``"axes 0, 1"`` (never inside a layer's name)."""
+    parts = where.split(", ")
+    for i, part in enumerate(parts):
         if part.startswith("axis ") and part[5:].isdigit():
             return int(part[5:])
-    if "axes " in where:
-        numbers = where.split("axes ", 1)[1].split(", ")
-        found = []
-        for number in numbers:
-            if not number.isdigit():
-                break
-            found.append(int(number))
-        if found:
+        if part.startswith("axes ") and part[5:].isdigit():
+            found = [int(part[5:])]
+            for number in parts[i + 1 :]:
+                if not number.isdigit():
+                    break
+                found.append(int(number))
             return tuple(found)
     return None
 
@@ -318,9 +322,10 @@ class UnsupportedLayerError(ConvShapeError):
 class Difference(ConvShapeError):
     """One way a spec and a model disagree, as :func:`~convshape.verify` lists them (never raised).
 
-    ``path`` and ``layer`` name the spec's row (the spec's layer, when the row is the spec's);
-    ``parameter`` says what differs (``"layer"``, ``"output_shape"``, ``"params"``, ``"macs"``,
-    ``"trace"``); ``value`` is the pair ``(spec's, model's)``.
+    ``path`` and ``layer`` name the row: the spec's, or the model's for a row only the model
+    has; ``parameter`` says what differs (``"layer"``, ``"output_shape"``, ``"params"``,
+    ``"macs"``, ``"trace"``); ``value`` is the pair ``(spec's, model's)`` (output shapes for a
+    row, ``None`` for a side without the row, the error message for a side that does not trace).
 
     >>> from convshape import Conv, verify
     >>> (difference, *_) = verify([Conv(8, 3)], [Conv(8, 5)], (3, 8, 8)).differences
@@ -500,4 +505,15 @@ def with_rank(err: ConvShapeError, rank: int) -> ConvShapeError:
     2
     """
     err.layer_rank = rank  # type: ignore[attr-defined]
+    return err
+
+
+def on_axis(err: ConvShapeError, axis: int) -> ConvShapeError:
+    """*err* with ``axis`` set, when its message need not name the axis (a 1-D input has one).
+
+    >>> on_axis(ShapeError("too small"), 0).axis
+    0
+    """
+    if err.axis is None:
+        err.axis = axis
     return err

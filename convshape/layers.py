@@ -44,6 +44,7 @@ from convshape.errors import (
     ShapeError,
     check_int,
     check_number,
+    on_axis,
     show,
     type_name,
     with_rank,
@@ -434,7 +435,7 @@ class _Window(Layer):
             try:  # padding strings, ceil mode, and every failure: the full rule with its message
                 window = apply_axis(params, size)
             except ShapeError as err:
-                problems.append(err.located(f"axis {axis}") if ndim > 1 else err)
+                problems.append(err.located(f"axis {axis}") if ndim > 1 else on_axis(err, axis))
                 outs.append(None)
                 steps.append(None)
                 continue
@@ -509,6 +510,8 @@ class _ConvBase(_Window):
                     f"({_short(value)} / {_short(g)} = {_ratio(value, g)}); "
                     f"use a groups value that divides {_short(value)}, such as {_divisors(value)}",
                     where=owner,
+                    parameter="groups",
+                    value=g,
                 )
         _set(self, "kernel_size", _tuple_or_int("kernel_size", self.kernel_size, 1))
         _set(self, "stride", _tuple_or_int("stride", self.stride, 1))

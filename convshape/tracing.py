@@ -472,14 +472,16 @@ class _Tracer:
     """Rows and problems of one trace; ``collect`` keeps going past problems (``check``)."""
 
     __slots__ = (
-        "batch_size", "collect", "graph", "input_shape", "last_fields", "network", "pending", "problems", "rows",
+        "batch_size", "channels_last", "collect", "graph", "input_shape", "last_fields", "network", "pending",
+        "problems", "rows",
     )  # fmt: skip
 
     def __init__(
-        self, network: Layer, input_shape: Shape, collect: bool, batch_size: int | None = None
+        self, network: Layer, input_shape: Shape, collect: bool, batch_size: int | None, channels_last: bool
     ) -> None:
         self.network = network
         self.batch_size = batch_size
+        self.channels_last = channels_last
         self.input_shape = input_shape
         self.collect = collect
         self.rows: list[Row] = []
@@ -541,7 +543,8 @@ class _Tracer:
         located = [problem.located(where, path=path_text, layer=layer) for problem in _one_per_rule(found)]
         given = self.input_shape
         if len(given) >= 2 and (received == given or received is None or len(received) == len(given)):
-            located = [_with_convention(problem, given, received) for problem in located]
+            last = self.channels_last
+            located = [_with_convention(problem, given, received, last) for problem in located]
         found.clear()
         if not self.collect:
             err = located[0]
@@ -563,50 +566,72 @@ class _Tracer:
         )
 
 
-def _with_convention(problem: ConvShapeError, given: Shape, received: Shape | None) -> ConvShapeError:
-    """*problem*, with a word on the input shape when it looks like (batch, channels, *spatial) or
-    (*spatial, channels): the first layers' problems are where such a shape shows."""
+def _with_convention(
+    problem: ConvShapeError, given: Shape, received: Shape | None, channels_last: bool
+) -> ConvShapeError:
+    """*problem*, with a word on the input shape when it looks batch-first or channels-last.
+
+    Strong evidence (the layer's ``in_channels`` found elsewhere in the shape, a batch of 1 before
+    a network of fixed rank) replaces the layer's own fix; weaker evidence (a first layer's window
+    failing on a tiny first or last axis) adds a conditional word and keeps the layer's fix.
+    """
+    typed = (*given[1:], given[0]) if channels_last else given  # the shape as the caller wrote it
+    n = len(typed)
+    sizes = [v or 0 for v in typed]
     rank = getattr(problem, "layer_rank", None)
-    n = len(given)
     axis = problem.axis
     axes = axis if isinstance(axis, tuple) else () if axis is None else (axis,)
-    batch = n >= 3
-    last = False
+    # (strong, what the shape looks like, the shape to pass, the batch it had, keeps channels_last)
+    found: tuple[bool, str, Shape, int | None, bool] | None = None
     if rank is not None:  # a layer made for fewer spatial axes, and nothing changed the rank before it
-        batch = batch and rank == n - 2
+        if n >= 3 and rank == n - 2:
+            found = (sizes[0] == 1, "starts with a batch axis", typed[1:], sizes[0], channels_last)
     elif received != given:
         return problem
-    elif problem.parameter == "in_channels":
-        batch = batch and given[1] == problem.value
-        last = given[-1] == problem.value
-    elif problem.parameter == "kernel_size" and axes:
-        first, second, final = given[0] or 0, given[1] or 0, given[-1] or 0
-        last = (n - 2) in axes and final <= 4 and first > 4  # e.g. (224, 224, 3): 3 as a spatial size
-        batch = batch and not last and 0 in axes and second <= 4  # e.g. (1, 1, 83, 83): 1 as a spatial size
-    else:
+    elif problem.parameter == "in_channels" and isinstance(problem.value, int):
+        c = problem.value
+        if channels_last:
+            if sizes[0] == c:
+                found = (True, "is channels-first (channels_last=True was given)", typed, None, False)
+        elif sizes[-1] == c and n >= 4 and sizes[0] == 1:
+            found = (True, "starts with a batch axis and is channels-last", (c, *typed[1:-1]), 1, False)
+        elif sizes[-1] == c:
+            found = (True, "is channels-last", (c, *typed[:-1]), None, False)
+        elif n >= 4 and sizes[1] == c:
+            found = (True, "starts with a batch axis", typed[1:], sizes[0], False)
+    elif problem.parameter == "kernel_size" and not channels_last and n >= 3:
+        if axes == (n - 2,) and sizes[-1] <= 4:
+            if min(sizes[:-1]) >= 8:
+                found = (False, "is channels-last", (typed[-1], *typed[:-1]), None, False)
+            elif n >= 4 and sizes[0] == 1 and min(sizes[1:-1]) >= 8:
+                shape = (typed[-1], *typed[1:-1])
+                found = (False, "starts with a batch axis and is channels-last", shape, 1, False)
+        elif axes == (0,) and n >= 4 and sizes[1] <= 4 and min(sizes[2:]) >= 8:
+            found = (False, "starts with a batch axis", typed[1:], sizes[0], False)
+    if found is None:
         return problem
-    if batch:
-        looks = f"the input {fmt_shape(given)} looks like it starts with a batch axis"
-        fix = (
-            f"pass {fmt_shape(given[1:])} (shapes are one sample's (channels, *spatial); "
-            f"batch_size={given[0]} records the batch, --batch-size {given[0]} on the command line)"
-        )
-    elif last:
-        looks = f"the input {fmt_shape(given)} looks channels-last"
-        fix = (
-            f"pass {fmt_shape((given[-1], *given[:-1]))} (shapes are (channels, *spatial)), "
-            "or channels_last=True (--channels-last on the command line)"
-        )
+    strong, what, shape, batch, keep_last = found
+    if what.startswith("is channels-first"):
+        fix = f"drop channels_last=True (--channels-last): {fmt_shape(typed)} is already (channels, *spatial)"
     else:
-        return problem
+        notes = ["with channels_last=True"] if keep_last else []
+        if batch is not None:
+            notes.append(f"shapes are one sample's; batch_size={batch} records the batch")
+        fix = f"pass {fmt_shape(shape)}" + (f" ({'; '.join(notes)})" if notes else "")
+        if what == "is channels-last":
+            fix += ", or keep it and give channels_last=True (--channels-last)"
+    detail, hint = problem.detail, problem.hint
+    if strong:
+        if hint and detail.endswith("; " + hint):  # the layer's own fix no longer applies
+            detail = detail[: -len(hint) - 2]
+        detail, hint = f"{detail}; the input {fmt_shape(typed)} looks like it {what}; {fix}", fix
+    else:
+        detail = f"{detail}; if the input {fmt_shape(typed)} {what}, {fix}"
     err = type(problem).__new__(type(problem))
     err.__dict__.update(problem.__dict__)
-    detail = problem.detail
-    if problem.hint and detail.endswith("; " + problem.hint):  # the layer's own fix no longer applies
-        detail = detail[: -len(problem.hint) - 2]
-    ConvShapeError.__init__(err, f"{detail}; {looks}; {fix}", where=problem.where)
+    ConvShapeError.__init__(err, detail, where=problem.where)
     err.__dict__.update({k: v for k, v in problem.__dict__.items() if k not in ("detail", "hint")})
-    err.hint = fix
+    err.hint = hint
     return err
 
 
@@ -745,8 +770,14 @@ def _frame(container: Layer, path: PathNode, value: Value) -> Frame:
     )
 
 
-def _run(network: Layer, input_shape: Shape, collect: bool, batch_size: int | None = None) -> Report:
-    tracer = _Tracer(network, input_shape, collect, batch_size)
+def _run(
+    network: Layer,
+    input_shape: Shape,
+    collect: bool,
+    batch_size: int | None = None,
+    channels_last: bool = False,
+) -> Report:
+    tracer = _Tracer(network, input_shape, collect, batch_size, channels_last)
     root = network if isinstance(network, (Sequential, Graph)) else Sequential(network)
     first = _frame(root, None, (input_shape, tracer.last_fields))
     if isinstance(first, _GraphFrame):
@@ -768,13 +799,14 @@ def _run(network: Layer, input_shape: Shape, collect: bool, batch_size: int | No
 
 def _prepare(
     network: object, input_shape: object, batch_size: object, channels_last: object
-) -> tuple[Layer, Shape, int | None]:
+) -> tuple[Layer, Shape, int | None, bool]:
     layer = as_layer(network, "network")
     shape = _input_shape(input_shape)
     batch = None if batch_size is None else as_index("batch_size", batch_size, 1)
-    if as_flag("channels_last", channels_last) and len(shape) >= 2:
+    last = as_flag("channels_last", channels_last) and len(shape) >= 2
+    if last:
         shape = (shape[-1], *shape[:-1])
-    return layer, shape, batch
+    return layer, shape, batch, last
 
 
 def trace(
@@ -816,12 +848,12 @@ def trace(
     >>> trace([Conv(8, 3, in_channels=3)], (1, 3, 32, 32)).output_shape
     Traceback (most recent call last):
     ...
-    convshape.errors.ShapeError: layer 0 (Conv(8, 3)), in_channels: in_channels is 3 but the input has 1 channel; the input (1, 3, 32, 32) looks like it starts with a batch axis; pass (3, 32, 32) (shapes are one sample's (channels, *spatial); batch_size=1 records the batch, --batch-size 1 on the command line)
+    convshape.errors.ShapeError: layer 0 (Conv(8, 3)), in_channels: in_channels is 3 but the input has 1 channel; the input (1, 3, 32, 32) looks like it starts with a batch axis; pass (3, 32, 32) (shapes are one sample's; batch_size=1 records the batch)
     >>> trace([Conv(8, 3, in_channels=3)], (32, 32, 3), channels_last=True, batch_size=16).output_shape
     (8, 30, 30)
     """
-    layer, shape, batch = _prepare(network, input_shape, batch_size, channels_last)
-    return _run(layer, shape, False, batch)
+    layer, shape, batch, last = _prepare(network, input_shape, batch_size, channels_last)
+    return _run(layer, shape, False, batch, last)
 
 
 def check(
@@ -846,5 +878,5 @@ def check(
     >>> [(p.path, p.parameter, p.axis, p.value) for p in check([Conv(66, 3, groups=3), Conv(64, 3), MaxPool(8)], (4, 10, 10))]
     [('0', 'groups', None, 3), ('2', 'kernel_size', (0, 1), 8)]
     """
-    layer, shape, batch = _prepare(network, input_shape, batch_size, channels_last)
-    return list(_run(layer, shape, True, batch).problems)
+    layer, shape, batch, last = _prepare(network, input_shape, batch_size, channels_last)
+    return list(_run(layer, shape, True, batch, last).problems)

@@ -103,12 +103,14 @@ def _trace(network: Layer, input_shape: tuple[int, ...], who: str) -> tuple[Repo
     try:
         return trace(network, input_shape), None
     except ConvShapeError as err:
+        pair = (str(err), None) if who == "spec" else (None, str(err))
         failed = Difference(
             f"the {who} does not trace: {err}",
             path=err.path,
             layer=err.layer,
             parameter="trace",
-            value=str(err),
+            value=pair,
+            hint=err.hint,
         )
         failed.cause = err  # type: ignore[attr-defined]
         return getattr(err, "report", None), failed
@@ -179,7 +181,10 @@ def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Seque
                             value=(x_total, y_total),
                         )
                     )
-    unique = tuple({str(d): d for d in differences}.values())
+    first: dict[str, Difference] = {}
+    for difference in differences:
+        first.setdefault(str(difference), difference)
+    unique = tuple(first.values())
     return Verification(not differences, unique, shape, ours, theirs)
 
 

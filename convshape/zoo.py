@@ -2,7 +2,10 @@
 
 Each function returns a :class:`~convshape.Sequential`; :data:`NETWORKS` maps a name to
 the builder and its usual input shape.  The layouts follow torchvision where it has the
-network, so parameter counts can be compared with its published figures.
+network, so parameter counts can be compared with its published figures.  Each network's
+first convolution states its input channels (3 for the RGB networks, 1 for the seed and the
+LeNets, :func:`unet`'s *in_channels*), as the originals do, so an input written batch-first
+or channels-last is named as such instead of traced as something else.
 
 >>> from convshape import trace
 >>> report = trace(seed(), (1, 83, 83))

@@ -167,7 +167,7 @@ def test_zoo_networks_refuse_a_batch_axis_and_channels_last(name: str) -> None:
     assert err.hint.startswith("pass (3, 224, 224)")
     with pytest.raises(cs.ConvShapeError) as info:
         cs.trace(build(), (224, 224, 3))
-    assert "(224, 224, 3) looks channels-last" in str(info.value)
+    assert "(224, 224, 3) looks like it is channels-last" in str(info.value)
     assert info.value.hint is not None
     assert info.value.hint.startswith("pass (3, 224, 224)")
     assert cs.check(build(), (1, 3, 224, 224))  # check() finds it too
@@ -181,10 +181,57 @@ def test_a_network_whose_rank_is_fixed_later_names_the_batch_axis() -> None:
     """No in_channels, but a per-axis pool size at the end fixes the rank to 2."""
     net = [cs.Conv(8, 3, padding=1), cs.MaxPool(2), cs.AdaptiveAvgPool((1, 1)), cs.Flatten(), cs.Linear(4)]
     with pytest.raises(cs.ParameterError) as info:
-        cs.trace(net, (2, 3, 32, 32))
-    assert "(2, 3, 32, 32) looks like it starts with a batch axis" in str(info.value)
+        cs.trace(net, (1, 3, 32, 32))
+    assert "(1, 3, 32, 32) looks like it starts with a batch axis; pass (3, 32, 32)" in str(info.value)
     assert info.value.path == "2"
     assert cs.trace(net, (3, 32, 32)).output_shape == (4,)
+    # a first entry other than 1 may be channels of a 3-D input: said conditionally
+    with pytest.raises(cs.ParameterError) as info:
+        cs.trace(net, (2, 3, 32, 32))
+    assert "if the input (2, 3, 32, 32) starts with a batch axis, pass (3, 32, 32)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("network", "shape"),
+    [
+        (cs.zoo.lenet5(), (1, 4, 4)),  # a map too small for the kernel: nothing about conventions
+        ([cs.Conv(8, 3)], (3, 2, 2)),
+        ([cs.MaxPool(2)], (3, 1, 1)),
+        ([cs.Conv(16, 5)], (8, 3, 100)),
+        ([cs.Conv(8, (5, 7))], (1, 3, 6)),
+    ],
+)
+def test_small_inputs_keep_the_layers_own_fix(network: cs.Layer, shape: tuple[int, ...]) -> None:
+    (problem,) = cs.check(network, shape)
+    assert "batch axis" not in str(problem)
+    assert "channels-last" not in str(problem)
+    assert problem.hint is not None
+    assert problem.hint.startswith(("use ", "on axis"))
+
+
+def test_hints_speak_of_the_shape_as_it_was_written() -> None:
+    resnet = cs.zoo.resnet18()
+    with pytest.raises(cs.ShapeError) as info:  # channels first, but channels_last=True
+        cs.trace(resnet, (3, 224, 224), channels_last=True)
+    assert "the input (3, 224, 224) looks like it is channels-first" in str(info.value)
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("drop channels_last=True")
+    with pytest.raises(cs.ConvShapeError) as batched:  # a batch axis before channels-last
+        cs.trace(resnet, (1, 224, 224, 3), channels_last=True)
+    assert "the input (1, 224, 224, 3) looks like it starts with a batch axis" in str(batched.value)
+    assert batched.value.hint is not None
+    assert batched.value.hint.startswith("pass (224, 224, 3) (with channels_last=True")
+    with pytest.raises(cs.ShapeError) as info:  # both, without the flag
+        cs.trace(resnet, (1, 224, 224, 3))
+    assert "starts with a batch axis and is channels-last; pass (3, 224, 224)" in str(info.value)
+    with pytest.raises(cs.ShapeError) as info:  # no in_channels to go by: a conditional word
+        cs.trace(cs.Sequential(cs.Conv(6, 5)), (1, 32, 32, 1))
+    assert (
+        "if the input (1, 32, 32, 1) starts with a batch axis and is channels-last, pass (1, 32, 32)"
+        in str(info.value)
+    )
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("use padding")  # the layer's own fix is kept
 
 
 def test_a_rank_generic_network_still_takes_any_rank() -> None:
