@@ -312,3 +312,37 @@ def test_a_converted_torch_model_names_a_batch_axis() -> None:
     assert info.value.hint is not None
     assert info.value.hint.startswith("pass (3, 32, 32)")
     assert info.value.parameter == "in_channels"
+
+
+@pytest.mark.skipif(np is None, reason="numpy is not installed")
+def test_numpy_integers_inside_padding_pairs_tables_and_arrays() -> None:
+    assert np is not None
+    one = np.int64(1)
+    assert cs.Conv(8, 3, padding=((one, 1), (1, one))) == cs.Conv(8, 3, padding=((1, 1), (1, 1)))
+    assert cs.Conv(8, np.array([3, 5])) == cs.Conv(8, (3, 5))  # type: ignore[arg-type]
+    assert cs.Pad(((one, 1), (1, 1))) == cs.Pad(((1, 1), (1, 1)))
+    table = [[np.int64(0)], [np.int64(1)]]
+    assert cs.Conv(2, 3, connections=table) == cs.Conv(2, 3, connections=[[0], [1]])
+
+
+def test_axis_comes_from_the_location_not_from_a_layers_name() -> None:
+    with pytest.raises(cs.ShapeError) as info:
+        cs.trace([cs.Conv(8, 3, in_channels=4, name="mix axes 1, 2")], (3, 8, 8))
+    assert info.value.axis is None
+    assert info.value.parameter == "in_channels"
+    with pytest.raises(cs.ShapeError) as one_d:  # a 1-D input has one axis: axis 0
+        cs.trace([cs.Conv(8, 9)], (3, 5))
+    assert one_d.value.axis == 0
+
+
+def test_cli_json_errors_have_one_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from convshape.cli import main
+
+    assert main(["check", "nosuchnet", "resnet18", "--input", "1,3,224,224", "--format", "json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    missing, resnet = data["files"]
+    usage = missing["error"]
+    (problem,) = [p for p in resnet["problems"] if p["parameter"] == "in_channels"]
+    assert set(usage) == set(problem)
+    assert usage["hint"] is None
+    assert problem["hint"].startswith("pass (3, 224, 224)")
