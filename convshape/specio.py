@@ -312,7 +312,7 @@ class _Parser:
         try:
             return cls(**kwargs)
         except (ConvShapeError, TypeError) as err:
-            raise SpecError(_detail(err), where=_field_where(where, str(err), allowed)) from None
+            raise _spec_error(err, _field_where(where, str(err), allowed)) from None
 
     def container(self, kind: str, value: dict[str, Any], where: str, depth: int, name: str | None) -> Layer:
         keys = {
@@ -380,7 +380,14 @@ class _Parser:
         try:
             return Graph(nodes, outputs, input=graph_input, name=name)
         except (ConvShapeError, TypeError) as err:
-            raise SpecError(_detail(err), where=where) from None
+            raise _spec_error(err, where) from None
+
+
+def _spec_error(err: Exception, where: str) -> SpecError:
+    """A layer's refusal as a SpecError at its place in the document, keeping what the layer said."""
+    if isinstance(err, ConvShapeError):
+        return SpecError(_detail(err), where=where, parameter=err.parameter, value=err.value, hint=err.hint)
+    return SpecError(_detail(err), where=where)
 
 
 def _random_table(value: dict[str, Any], where: str) -> RandomTable:
@@ -394,7 +401,7 @@ def _random_table(value: dict[str, Any], where: str) -> RandomTable:
     try:
         return RandomTable(_frozen(value["fan_in"], where), seed=_frozen(value.get("seed", 0), where))  # type: ignore[arg-type]
     except (ConvShapeError, TypeError) as err:
-        raise SpecError(_detail(err), where=where) from None
+        raise _spec_error(err, where) from None
 
 
 def _frozen(value: object, where: str) -> object:
