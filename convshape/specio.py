@@ -45,7 +45,7 @@ from convshape.containers import (
     as_layer,
 )
 from convshape.elementwise import Learned, PReLU, Softmax, StochasticDepth
-from convshape.errors import ConvShapeError, SpecError, type_name
+from convshape.errors import ConvShapeError, SpecError, describe_int, show, type_name
 from convshape.layers import (
     Activation,
     AdaptiveAvgPool,
@@ -248,7 +248,9 @@ def to_dict(network: Layer, input_shape: tuple[int, ...] | None = None) -> dict[
     if isinstance(network, Sequential) and network.name is not None:
         doc["name"] = network.name
     if input_shape is not None:
-        doc["input"] = list(input_shape)
+        from convshape.tracing import _input_shape
+
+        doc["input"] = list(_input_shape(input_shape))  # a file that will load: sizes checked
     doc["layers"] = [_layer_dict(layer) for layer in layers]
     return doc
 
@@ -508,14 +510,14 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
     stride = 5
     <BLANKLINE>
     """
-    if format not in ("json", "toml"):
-        raise SpecError(f"format must be 'json' or 'toml', got {format!r}")
+    _check_format(format)
     doc = to_dict(as_layer(network, "network"), input_shape)
     if _depth(doc) > MAX_NESTING:
         raise SpecError(
             f"the network is nested too deeply to write: files allow {MAX_NESTING} levels of "
             f"lists and tables (about {MAX_DEPTH} levels of containers); flatten the network"
         )
+    _check_writable(doc)
     if format == "json":
         return json.dumps(doc, indent=2) + "\n"
     lines = [f"{key} = {_toml_value(doc[key])}" for key in ("name", "input") if key in doc]
@@ -533,6 +535,27 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _check_writable(doc: dict[str, Any]) -> None:
+    """Refuse an integer too long for Python to write as text (or to read back), naming its place."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    if not limit:
+        return
+    bound = 10**limit
+    stack: list[tuple[str, object]] = [(key, value) for key, value in reversed(doc.items())]
+    while stack:
+        place, value = stack.pop()
+        if isinstance(value, int) and not -bound < value < bound:
+            raise SpecError(
+                f"{place} is {describe_int(value)}, too long to write to a file (Python writes and reads "
+                f"integers of at most {limit:,} digits); use smaller sizes",
+                parameter=place,
+            )
+        if isinstance(value, dict):
+            stack += [(f"{place}.{key}", item) for key, item in reversed(value.items())]
+        elif isinstance(value, list):
+            stack += [(f"{place}[{i}]", item) for i, item in reversed(list(enumerate(value)))]
 
 
 def _toml_value(value: object) -> str:
@@ -607,6 +630,16 @@ def _bad_float(value: float) -> str:
     return "nan" if value != value else ("inf" if value > 0 else "-inf")
 
 
+def _check_format(format: object) -> None:
+    """Refuse a *format* other than ``"json"`` or ``"toml"``, naming it."""
+    if not isinstance(format, str):
+        raise TypeError(f"format must be 'json' or 'toml', got {type_name(format)} {show(format)}")
+    if format not in ("json", "toml"):
+        raise SpecError(
+            f"format must be 'json' or 'toml', got {show(format)}", parameter="format", value=format
+        )
+
+
 def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ...] | None]:
     """Parse a JSON or TOML document (see :func:`from_dict`).
 
@@ -616,6 +649,7 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type_name(text)}")
+    _check_format(format)
     if len(text) > MAX_BYTES:
         raise SpecError(f"the document is larger than {MAX_BYTES:,} characters, the limit")
     deepest = _text_depth(text, toml=format == "toml")
