@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
+import os
 import re
 import sys
 import threading
@@ -745,6 +746,8 @@ def load(path: str | Path) -> tuple[Sequential, tuple[int, ...] | None]:
     ...
     convshape.errors.SpecError: cannot read '...missing.json': No such file or directory
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a pathlib.Path, got {type_name(path)} {show(path)}")
     p = Path(path)
     fmt = "toml" if p.suffix.lower() == ".toml" else "json"
     try:
@@ -754,6 +757,8 @@ def load(path: str | Path) -> tuple[Sequential, tuple[int, ...] | None]:
         raise SpecError(f"cannot read {str(p)!r}: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{str(p)!r} is not UTF-8 text") from None
+    except ValueError as err:  # a name with a NUL character: no file can have it
+        raise SpecError(f"cannot read {str(p)!r}: {err}; a file name cannot hold it") from None
     try:
         return loads(text, format=fmt)
     except SpecError as err:

@@ -272,6 +272,9 @@ def test_testing_helpers_refuse_hostile_arguments_by_name(data: st.DataObject, h
         (lambda: lib.dumps(NET, input_shape=range(1, 10**20)), "input_shape"),
         (lambda: lib.dumps(NET, input_shape=(3, "x")), "input_shape"),
         (lambda: lib.loads("{}", format=10**5000), "format"),
+        (lambda: lib.load(None), "path"),
+        (lambda: lib.load(10**5000), "path"),
+        (lambda: lib.load("net\x00.json"), "read"),
         (lambda: helpers.assert_params_at_most(NET, 10**5000, 5), "input_shape"),
         (lambda: helpers.assert_output_shape(NET, SHAPE, None), "expected"),
         (lambda: helpers.assert_output_shape(NET, SHAPE, range(10**20)), "expected"),
@@ -347,7 +350,19 @@ def tokens(files: list[str]) -> st.SearchStrategy[str]:
         st.sampled_from(files),
         st.integers(-(10**30), 10**30).map(str),
         st.sampled_from(
-            ["1" * 5000, "-" + "9" * 5000, "0", "-1", "3,224,224", "3x8x8", "3,,8", "1,2", "nan", "inf"]
+            [
+                "1" * 5000,
+                "-" + "9" * 5000,
+                "0",
+                "-1",
+                "3,224,224",
+                "3x8x8",
+                "3,,8",
+                "1,2",
+                "nan",
+                "inf",
+                "a\x00.json",
+            ]
         ),
         st.text(max_size=8),
         st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3),
@@ -396,6 +411,8 @@ def test_cli_never_lets_an_exception_out(
         ["solve", "10", "5", "--max-kernel", "9" * 5000],
         ["bogus"],
         ["--input"],
+        ["summary", "net\x00.json"],
+        ["check", "seed", "dir/\x00"],
     ],
 )
 def test_cli_bad_input_exits_2_in_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
