@@ -516,6 +516,8 @@ def _cmd_default(out: TextIO) -> int:
 
 def _say(message: str) -> None:
     """One line on standard error; a closed or full standard error is not worth a traceback."""
+    if sys.stderr is None:  # closed: print(file=None) would write to standard output instead
+        return
     with contextlib.suppress(OSError, ValueError):
         print(message, file=sys.stderr)
 
@@ -530,6 +532,15 @@ def _silence(stream: TextIO) -> None:
         os.close(null)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _lenient(stream: TextIO) -> None:
+    """Let a standard stream write any text: what its encoding cannot hold (a file name's
+    undecodable bytes, which Python keeps as surrogates) is escaped, as on standard error."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        with contextlib.suppress(AttributeError, OSError, TypeError, ValueError):
+            reconfigure(errors="backslashreplace")
 
 
 def _dispatch(args: argparse.Namespace, stream: TextIO) -> int:
@@ -558,11 +569,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     (a full disk) is one line on standard error and status 2.
     """
     stream = out if out is not None else sys.stdout
+    for standard in (sys.stdout, sys.stderr) if out is None else (sys.stderr,):
+        _lenient(standard)
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
+    if stream is None:  # started with standard output closed (`convshape zoo >&-`): Python gives None
+        _say("convshape: error: cannot write the output: standard output is closed")
+        return 2
     try:
         status = _dispatch(args, stream)
         stream.flush()

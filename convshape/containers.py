@@ -55,8 +55,28 @@ def as_layer(item: object, where: str) -> Layer:
     if isinstance(item, Layer):
         return item
     if isinstance(item, (list, tuple)):
-        return Sequential(*item)
+        return _nested_lists(item)
     raise TypeError(f"{where} must be a layer spec or a list of them, got {type_name(item)} {show(item)}")
+
+
+def _nested_lists(outer: list[object] | tuple[object, ...]) -> Sequential:
+    """Lists of lists of layers as Sequentials, built innermost first without recursion (a list
+    nested 100,000 deep is as good as a Sequential nested so)."""
+    stack: list[tuple[Sequence[object], list[object]]] = [(outer, [])]
+    while True:
+        items, built = stack[-1]
+        if len(built) < len(items):
+            item = items[len(built)]
+            if isinstance(item, (list, tuple)) and not isinstance(item, Layer):
+                stack.append((item, []))
+            else:
+                built.append(item)  # a layer, or something Sequential refuses by its position
+            continue
+        stack.pop()
+        sequential = Sequential(*built)  # type: ignore[arg-type]
+        if not stack:
+            return sequential
+        stack[-1][1].append(sequential)
 
 
 @frozen

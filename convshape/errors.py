@@ -363,6 +363,19 @@ def describe_int(value: int) -> str:
     return f"a {'negative ' if value < 0 else ''}{digits:,}-digit integer"
 
 
+#: integers below this magnitude are written out in full; Python refuses to print past 4,300 digits
+_WRITTEN_OUT = 10**4000
+
+
+def grouped(value: int) -> str:
+    """``f"{value:,}"``, or for an integer too long to print, its length.
+
+    >>> grouped(4096), grouped(10**5000)
+    ('4,096', 'a 5,001-digit integer')
+    """
+    return f"{value:,}" if -_WRITTEN_OUT < value < _WRITTEN_OUT else describe_int(value)
+
+
 def show(value: object, depth: int = 2) -> str:
     """``repr(value)`` for a message, with huge integers described by their length (never printed).
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 from math import prod
 
 from convshape.arithmetic import AxisWindow
-from convshape.errors import ConvShapeError
+from convshape.errors import ConvShapeError, grouped, show
 from convshape.layers import Conv, ConvTranspose, EuclideanRBF, Layer, Linear, Subsample, fmt_shape
 from convshape.tables import fan_in_summary
 from convshape.tracing import Report, Row, trace
@@ -28,14 +28,19 @@ _AXES = {1: ("positions",), 2: ("rows", "columns"), 3: ("depth", "rows", "column
 _SINGULAR = {"positions": "position", "rows": "row", "columns": "column", "depth": "depth slice"}
 
 
+def _n(value: object) -> str:
+    """A number in a formula: an int as it is written, or by its length when too long to print."""
+    return show(value) if isinstance(value, int) else str(value)
+
+
 def _axis_names(ndim: int) -> tuple[str, ...]:
     return _AXES.get(ndim, tuple(f"axis {i}" for i in range(ndim)))
 
 
 def _padding_text(w: AxisWindow) -> str:
     if w.before == w.after:
-        return f" + 2*{w.before}" if w.before else ""
-    return f" + {w.before} + {w.after}"
+        return f" + 2*{_n(w.before)}" if w.before else ""
+    return f" + {_n(w.before)} + {_n(w.after)}"
 
 
 def window_line(w: AxisWindow, uncovered: int | None, axis_name: str) -> str:
@@ -45,31 +50,31 @@ def window_line(w: AxisWindow, uncovered: int | None, axis_name: str) -> str:
     >>> window_line(resolve_axis("conv", 10, 3, 2, 0), 1, "columns")
     '(10 - 3) / 2 + 1 = 4.5 -> 4: 1 input column is never covered'
     """
-    mode = f" (padding {w.mode!r} adds {w.before} before, {w.after} after)" if w.mode else ""
+    mode = f" (padding {w.mode!r} adds {_n(w.before)} before, {_n(w.after)} after)" if w.mode else ""
     if w.kind == "transpose":
         text = (
-            f"({w.size} - 1) x {w.stride} - {w.before} - {w.after} + {w.extent}"
-            + (f" + {w.output_padding}" if w.output_padding else "")
-            + f" = {w.output}{mode}"
+            f"({_n(w.size)} - 1) x {_n(w.stride)} - {_n(w.before)} - {_n(w.after)} + {_n(w.extent)}"
+            + (f" + {_n(w.output_padding)}" if w.output_padding else "")
+            + f" = {_n(w.output)}{mode}"
         )
         if w.dilation > 1:
-            text += f" (kernel extent {w.dilation} x ({w.kernel} - 1) + 1 = {w.extent})"
+            text += f" (kernel extent {_n(w.dilation)} x ({_n(w.kernel)} - 1) + 1 = {_n(w.extent)})"
         return text
-    extent = str(w.extent) if w.dilation == 1 else f"{w.extent}"
+    extent = _n(w.extent)
     exact = Fraction(w.size - w.extent + w.before + w.after, w.stride) + 1
-    value = f"{float(exact):g}"
-    text = f"({w.size} - {extent}{_padding_text(w)}) / {w.stride} + 1 = {value}"
+    value = f"{float(exact):g}" if abs(exact) < 10**300 else _n(int(exact))  # past a float: its whole part
+    text = f"({_n(w.size)} - {extent}{_padding_text(w)}) / {_n(w.stride)} + 1 = {value}"
     if exact.denominator != 1:
         rounded = "ceil" if w.ceil_mode and w.output > exact else ""
-        text += f" -> {w.output}" + (f" ({rounded})" if rounded else "")
+        text += f" -> {_n(w.output)}" + (f" ({rounded})" if rounded else "")
     elif w.output != exact:
-        text += f" -> {w.output} (ceil mode drops a window that would start in the padding)"
+        text += f" -> {_n(w.output)} (ceil mode drops a window that would start in the padding)"
     if w.dilation > 1:
-        text += f" (kernel extent {w.dilation} x ({w.kernel} - 1) + 1 = {w.extent})"
+        text += f" (kernel extent {_n(w.dilation)} x ({_n(w.kernel)} - 1) + 1 = {_n(w.extent)})"
     text += mode
     if uncovered:
         noun = axis_name if uncovered != 1 else _SINGULAR.get(axis_name, axis_name)
-        text += f": {uncovered} input {noun} {'is' if uncovered == 1 else 'are'} never covered"
+        text += f": {_n(uncovered)} input {noun} {'is' if uncovered == 1 else 'are'} never covered"
     return text
 
 
@@ -78,14 +83,14 @@ def _groups_lines(layer: Conv, cin: int, ksize: str) -> list[str]:
     g, out = layer.groups, layer.out_channels
     per_in, per_out = cin // g, out // g
     blocks = ", ".join(
-        f"outputs {i * per_out}-{(i + 1) * per_out - 1} see inputs {i * per_in}-{(i + 1) * per_in - 1}"
+        f"outputs {_n(i * per_out)}-{_n((i + 1) * per_out - 1)} see inputs {_n(i * per_in)}-{_n((i + 1) * per_in - 1)}"
         for i in range(min(g, 2))
     )
     more = ", ..." if g > 2 else ""
     return [
-        f"  table:   groups={g} is a block-diagonal connection table: {blocks}{more}",
-        f"  filters: {out} 3-D filters of {per_in}x{ksize} (depth = the input maps each output map sees)",
-        f"  weights: 4-D shape ({out}, {per_in}, {ksize.replace('x', ', ')})",
+        f"  table:   groups={_n(g)} is a block-diagonal connection table: {blocks}{more}",
+        f"  filters: {_n(out)} 3-D filters of {_n(per_in)}x{ksize} (depth = the input maps each output map sees)",
+        f"  weights: 4-D shape ({_n(out)}, {_n(per_in)}, {ksize.replace('x', ', ')})",
     ]
 
 
@@ -93,24 +98,24 @@ def _table_lines(layer: Conv, cin: int, kernels: int, ksize: str) -> list[str]:
     """A convolution with a connection table: its fan-ins, its 3-D filters and how its weights are stored."""
     out = layer.out_channels
     low, high, mean = fan_in_summary(layer.connection_table(cin))
-    each = str(low) if low == high else f"{low}-{high}"
+    each = _n(low) if low == high else f"{_n(low)}-{_n(high)}"
     lines = [
-        f"  kernels: {out} output maps x {each} input map{'' if high == 1 else 's'} each (connection table) = "
-        f"{kernels:,} kernels of {ksize}",
-        f"  table:   fan-in min {low}, max {high}, mean {mean:g}: {kernels:,} of the {cin} x {out} = "
-        f"{cin * out:,} possible (input, output) pairs",
+        f"  kernels: {_n(out)} output maps x {each} input map{'' if high == 1 else 's'} each (connection table) = "
+        f"{grouped(kernels)} kernels of {ksize}",
+        f"  table:   fan-in min {_n(low)}, max {_n(high)}, mean {mean:g}: {grouped(kernels)} of the {_n(cin)} x {_n(out)} = "
+        f"{grouped(cin * out)} possible (input, output) pairs",
     ]
     dims = ksize.replace("x", ", ")
     if low == high:
         lines += [
-            f"  filters: {out} 3-D filters of {low}x{ksize} (depth = the input maps each output map is connected to)",
-            f"  weights: 4-D shape ({out}, {low}, {dims}) with the table's input maps per output map",
+            f"  filters: {_n(out)} 3-D filters of {_n(low)}x{ksize} (depth = the input maps each output map is connected to)",
+            f"  weights: 4-D shape ({_n(out)}, {_n(low)}, {dims}) with the table's input maps per output map",
         ]
     else:
         lines += [
-            f"  filters: {out} 3-D filters of depth {low} to {high} x {ksize} "
+            f"  filters: {_n(out)} 3-D filters of depth {_n(low)} to {_n(high)} x {ksize} "
             "(depth = the input maps each output map is connected to)",
-            f"  weights: 4-D shape ({out}, {cin}, {dims}) masked by the table ({kernels:,} of {cin * out:,} kernels kept)",
+            f"  weights: 4-D shape ({_n(out)}, {_n(cin)}, {dims}) masked by the table ({grouped(kernels)} of {grouped(cin * out)} kernels kept)",
         ]
     return lines
 
@@ -129,9 +134,9 @@ def _row_lines(row: Row) -> list[str]:
     if isinstance(layer, (Conv, ConvTranspose)) and row.kernels and row.input_shape:
         cin = row.input_shape[0]
         assert cin is not None
-        ksize = "x".join(str(w.kernel) for w in windows if w is not None)
+        ksize = "x".join(_n(w.kernel) for w in windows if w is not None)
         taps = prod(w.kernel for w in windows if w is not None)
-        groups = f" (groups={layer.groups})" if layer.groups > 1 else ""
+        groups = f" (groups={_n(layer.groups)})" if layer.groups > 1 else ""
         if isinstance(layer, Conv) and layer.connections is not None:
             lines += _table_lines(layer, cin, row.kernels, ksize)
             positions = row.macs // (row.kernels * taps) if row.kernels * taps else 0
@@ -139,8 +144,8 @@ def _row_lines(row: Row) -> list[str]:
         elif isinstance(layer, Conv):
             per = cin // layer.groups
             lines.append(
-                f"  kernels: {layer.out_channels} output maps x {per} input map{'' if per == 1 else 's'} each{groups} = "
-                f"{row.kernels:,} kernels of {ksize}"
+                f"  kernels: {_n(layer.out_channels)} output maps x {_n(per)} input map{'' if per == 1 else 's'} each{groups} = "
+                f"{grouped(row.kernels)} kernels of {ksize}"
             )
             if layer.groups > 1:
                 lines += _groups_lines(layer, cin, ksize)
@@ -148,38 +153,42 @@ def _row_lines(row: Row) -> list[str]:
             where = "output positions"
         else:
             lines.append(
-                f"  kernels: {cin} input maps x {layer.out_channels // layer.groups} output maps each{groups} = "
-                f"{row.kernels:,} kernels of {ksize}"
+                f"  kernels: {_n(cin)} input maps x {_n(layer.out_channels // layer.groups)} output maps each{groups} = "
+                f"{grouped(row.kernels)} kernels of {ksize}"
             )
             positions = row.macs // (row.kernels * taps) if row.kernels * taps else 0
             where = "input positions"
-        bias = f" + {layer.out_channels} biases" if layer.bias else ""
-        lines.append(f"  params:  {row.kernels:,} kernels x {taps} weights{bias} = {row.params:,}")
+        bias = f" + {_n(layer.out_channels)} biases" if layer.bias else ""
+        lines.append(
+            f"  params:  {grouped(row.kernels)} kernels x {_n(taps)} weights{bias} = {grouped(row.params)}"
+        )
         if row.macs:
             lines.append(
-                f"  MACs:    {row.kernels:,} kernels x {taps} taps x {positions:,} {where} = {row.macs:,}"
+                f"  MACs:    {grouped(row.kernels)} kernels x {_n(taps)} taps x {grouped(positions)} {where} = {grouped(row.macs)}"
             )
     elif isinstance(layer, Linear) and row.params and row.input_shape:
         fin = row.input_shape[-1]
-        bias = f" + {layer.out_features} biases" if layer.bias else ""
-        lines.append(f"  params:  {fin} x {layer.out_features} weights{bias} = {row.params:,}")
+        bias = f" + {_n(layer.out_features)} biases" if layer.bias else ""
+        lines.append(f"  params:  {_n(fin)} x {_n(layer.out_features)} weights{bias} = {grouped(row.params)}")
         if row.macs:
             lines.append(
-                f"  MACs:    {fin} x {layer.out_features} x {row.macs // (fin or 1) // layer.out_features} rows = {row.macs:,}"
+                f"  MACs:    {_n(fin)} x {_n(layer.out_features)} x {_n(row.macs // (fin or 1) // layer.out_features)} rows = {grouped(row.macs)}"
             )
     elif isinstance(layer, Subsample) and row.params and row.input_shape and row.input_shape[0]:
         maps = row.input_shape[0]
         taps = prod(w.kernel for w in windows if w is not None)
-        lines.append(f"  params:  {maps} maps x (1 coefficient + 1 bias) = {row.params:,}")
+        lines.append(f"  params:  {_n(maps)} maps x (1 coefficient + 1 bias) = {grouped(row.params)}")
         if row.macs:
             lines.append(
-                f"  MACs:    {maps} maps x {taps} inputs x {row.macs // (maps * taps):,} output positions = {row.macs:,}"
+                f"  MACs:    {_n(maps)} maps x {_n(taps)} inputs x {grouped(row.macs // (maps * taps))} output positions = {grouped(row.macs)}"
             )
     elif isinstance(layer, EuclideanRBF) and row.params and row.input_shape:
         fin = row.input_shape[-1]
-        lines.append(f"  params:  {fin} x {layer.out_features} fixed weights (not trained) = {row.params:,}")
+        lines.append(
+            f"  params:  {_n(fin)} x {_n(layer.out_features)} fixed weights (not trained) = {grouped(row.params)}"
+        )
     elif row.params:
-        lines.append(f"  params:  {row.params:,}")
+        lines.append(f"  params:  {grouped(row.params)}")
     lines += [f"  note:    {note}" for note in row.notes]
     return lines
 
@@ -190,7 +199,7 @@ def explain_report(report: Report) -> str:
     for row in report.rows:
         lines += _row_lines(row)
     lines.append(
-        f"total: {report.total_kernels:,} kernels, {report.total_params:,} params, {report.total_macs:,} MACs"
+        f"total: {grouped(report.total_kernels)} kernels, {grouped(report.total_params)} params, {grouped(report.total_macs)} MACs"
     )
     return "\n".join(lines)
 
@@ -220,8 +229,8 @@ def explain_failure(err: ConvShapeError) -> str:
             lines += _row_lines(row)
         if len(report.rows) > 1:
             lines.append(
-                f"total up to the failure: {report.total_kernels:,} kernels, {report.total_params:,} params, "
-                f"{report.total_macs:,} MACs"
+                f"total up to the failure: {grouped(report.total_kernels)} kernels, {grouped(report.total_params)} params, "
+                f"{grouped(report.total_macs)} MACs"
             )
     received = getattr(err, "input_shape", None)
     where = err.where or "the network"

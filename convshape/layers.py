@@ -114,7 +114,7 @@ def fmt_shape(shape: Shape | None) -> str:
     """
     if shape is None:
         return "(?)"
-    inner = ", ".join("?" if v is None else str(v) for v in shape)
+    inner = ", ".join("?" if v is None else show(v) for v in shape)  # show: a huge size by its length
     return f"({inner}{',' if len(shape) == 1 else ''})"
 
 

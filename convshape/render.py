@@ -7,14 +7,15 @@ convshape report: input (1, 83, 83) -> output (101,)
 
 from __future__ import annotations
 
+from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
+
 from convshape._frozen import frozen
-from convshape.errors import ParameterError, check_int
+from convshape.errors import ParameterError, as_flag, as_index, grouped, show, type_name
 from convshape.layers import fmt_shape
 from convshape.receptive import PhasedField
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from typing import Any
 
     from convshape.receptive import ReceptiveField
@@ -51,7 +52,7 @@ def _label(row: Row) -> str:
 
 
 def _num(value: int) -> str:
-    return f"{value:,}" if value else "-"
+    return grouped(value) if value else "-"
 
 
 #: bytes per element of the dtypes :meth:`Report.memory` knows
@@ -87,11 +88,11 @@ _NUMBERS = frozenset({"kernels", "params", "buffers", "macs", "activations"})
 def dtype_bytes(dtype: str) -> int:
     """Bytes per element of *dtype* (``"float32"`` -> 4), or a ParameterError naming the known ones."""
     if not isinstance(dtype, str):
-        raise TypeError(f"dtype must be a str such as 'float32', got {type(dtype).__name__}")
+        raise TypeError(f"dtype must be a str such as 'float32', got {type_name(dtype)} {show(dtype)}")
     size = DTYPE_BYTES.get(dtype)
     if size is None:
         known = ", ".join(sorted(DTYPE_BYTES))
-        raise ParameterError(f"dtype must be one of {known}, got {dtype!r}")
+        raise ParameterError(f"dtype must be one of {known}, got {show(dtype)}")
     return size
 
 
@@ -146,7 +147,7 @@ class Memory:
     def lines(self) -> list[str]:
         """The estimate as text lines, in megabytes (1 MB = 10**6 bytes) like torchinfo."""
         return [
-            f"Memory (batch {self.batch_size}, {self.dtype}, {self.dtype_bytes} bytes per value, MB = 10^6 bytes):",
+            f"Memory (batch {grouped(self.batch_size)}, {self.dtype}, {self.dtype_bytes} bytes per value, MB = 10^6 bytes):",
             f"  Input size (MB): {_mb(self.input_bytes)}",
             f"  Forward/backward pass size (MB): {_mb(self.forward_backward_bytes)}",
             f"  Params size (MB): {_mb(self.params_bytes)}",
@@ -156,12 +157,16 @@ class Memory:
 
 
 def _mb(value: int | None) -> str:
-    return "?" if value is None else f"{value / 1e6:0.2f}"
+    if value is None:
+        return "?"
+    if value >= 10**300:  # past what a float holds: megabytes as a whole number
+        return grouped(value // 10**6)
+    return f"{value / 1e6:0.2f}"
 
 
 def memory(report: Report, batch_size: int = 1, dtype: str = "float32") -> Memory:
     """The :class:`Memory` estimate of *report* (see :meth:`Report.memory`)."""
-    check_int("batch_size", batch_size, 1)
+    batch_size = as_index("batch_size", batch_size, 1)
     size = dtype_bytes(dtype)
     in_elements = elements(report.input_shape)
     fb: int | None = 0
@@ -225,7 +230,7 @@ def layer_at(network: object, path: str) -> object | None:
 def lines(report: Report, depth: int | None = None) -> list[Line]:
     """The table's lines: one per row, or rows deeper than *depth* collapsed into their ancestor."""
     if depth is not None:
-        check_int("depth", depth, 0)
+        depth = as_index("depth", depth, 0)
     out: list[Line] = []
     for row in report.rows:
         path = row.path
@@ -310,7 +315,11 @@ def _cell(line: Line, column: str, size: int) -> str:
 def _columns(columns: Sequence[str] | None) -> tuple[str, ...]:
     if columns is None:
         return DEFAULT_COLUMNS
-    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+    if (
+        not isinstance(columns, Sequence)
+        or isinstance(columns, str)
+        or not all(isinstance(c, str) for c in columns)
+    ):
         raise TypeError("columns must be a sequence of column names such as ['layer', 'params']")
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown or not columns:
@@ -370,7 +379,7 @@ def render_text(
     columns chosen by the caller are all kept.  Table lines are never wrapped; prose lines are.
     """
     if width is not None:
-        check_int("width", width, 20)
+        width = as_index("width", width, 20)
     chosen, header, body = _table(report, depth, columns, dtype)
     widths = _fit(chosen, [header, *body], width)
     dropped: list[str] = []
@@ -398,16 +407,16 @@ def render_text(
         rule,
         *(line(r) for r in body),
         rule,
-        f"Total kernels: {report.total_kernels:,}",
-        f"Total params:  {report.total_params:,}",
-        f"Total MACs:    {report.total_macs:,}",
+        f"Total kernels: {grouped(report.total_kernels)}",
+        f"Total params:  {grouped(report.total_params)}",
+        f"Total MACs:    {grouped(report.total_macs)}",
         f"Receptive field: {_rf_text(report.receptive_field)}",
     ]
     if memory_of is not None:
         out += [
-            f"Trainable params: {report.total_params:,}",
+            f"Trainable params: {grouped(report.total_params)}",
             "Non-trainable params: 0",
-            f"Buffers: {report.total_buffers:,} ({BUFFER_CONVENTION})",
+            f"Buffers: {grouped(report.total_buffers)} ({BUFFER_CONVENTION})",
             *memory_of.lines(),
         ]
     notes = [f"  {_label(r)}: {n}" for r in report.rows for n in r.notes]
@@ -461,13 +470,13 @@ def render_html(
         for r in body
     )
     totals = (
-        f"<p>Total kernels: {report.total_kernels:,} &middot; params: {report.total_params:,} &middot; "
-        f"MACs: {report.total_macs:,} &middot; receptive field: {esc(_rf_text(report.receptive_field))}</p>"
+        f"<p>Total kernels: {grouped(report.total_kernels)} &middot; params: {grouped(report.total_params)} &middot; "
+        f"MACs: {grouped(report.total_macs)} &middot; receptive field: {esc(_rf_text(report.receptive_field))}</p>"
     )
     extra = ""
     if memory_of is not None:
         extra = "<pre>" + esc("\n".join(memory_of.lines())) + "</pre>"
-        extra += f"<p>Buffers: {report.total_buffers:,} ({esc(BUFFER_CONVENTION)})</p>"
+        extra += f"<p>Buffers: {grouped(report.total_buffers)} ({esc(BUFFER_CONVENTION)})</p>"
     notes = "".join(f"<li>{esc(_label(r))}: {esc(n)}</li>" for r in report.rows for n in r.notes)
     problems = "".join(f"<li>{esc(str(p))}</li>" for p in report.problems)
     drawing = ""
@@ -507,13 +516,13 @@ def render_markdown(
         "|" + "|".join("---:" if c in _NUMBERS else "---" for c in chosen) + "|",
         *("| " + " | ".join(cell(c) for c in row) + " |" for row in body),
         "",
-        f"Total kernels: {report.total_kernels:,}; params: {report.total_params:,}; MACs: {report.total_macs:,}; "
+        f"Total kernels: {grouped(report.total_kernels)}; params: {grouped(report.total_params)}; MACs: {grouped(report.total_macs)}; "
         f"receptive field: {_rf_text(report.receptive_field)}.",
     ]
     if memory_of is not None:
         lines += [
             "",
-            f"Buffers: {report.total_buffers:,} ({BUFFER_CONVENTION}).",
+            f"Buffers: {grouped(report.total_buffers)} ({BUFFER_CONVENTION}).",
             "",
             "```",
             *memory_of.lines(),
@@ -536,6 +545,11 @@ def render(
     picture: bool = False,
 ) -> str:
     """Render *report* as ``"text"``, ``"markdown"`` or ``"html"`` (see :meth:`Report.render`)."""
+    if not isinstance(format, str):
+        raise TypeError(
+            f"format must be 'text', 'markdown' or 'html', got {type_name(format)} {show(format)}"
+        )
+    memory, picture = as_flag("memory", memory), as_flag("picture", picture)
     mem = _memory(report, batch_size=batch_size, dtype=dtype) if memory else None
     if format == "text":
         if width is None:
@@ -547,7 +561,7 @@ def render(
         return render_markdown(report, depth, columns, mem, dtype)
     if format == "html":
         return render_html(report, depth, columns, picture, mem, dtype)
-    raise ParameterError(f"format must be 'text', 'markdown' or 'html', got {format!r}")
+    raise ParameterError(f"format must be 'text', 'markdown' or 'html', got {show(format)}")
 
 
 _memory = memory
@@ -574,7 +588,7 @@ def _rf_dict(
 
 def _batch(report: Report) -> str:
     """The header's word on the batch: counts are per sample, whatever batch was given."""
-    return "" if report.batch_size is None else f" (per sample; batch {report.batch_size:,})"
+    return "" if report.batch_size is None else f" (per sample; batch {grouped(report.batch_size)})"
 
 
 def _shape_list(shape: tuple[int | None, ...] | None) -> list[int | None] | None:

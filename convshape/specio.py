@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
+import os
 import re
 import sys
 import threading
@@ -45,7 +46,7 @@ from convshape.containers import (
     as_layer,
 )
 from convshape.elementwise import Learned, PReLU, Softmax, StochasticDepth
-from convshape.errors import ConvShapeError, SpecError, type_name
+from convshape.errors import ConvShapeError, SpecError, describe_int, show, type_name
 from convshape.layers import (
     Activation,
     AdaptiveAvgPool,
@@ -248,7 +249,9 @@ def to_dict(network: Layer, input_shape: tuple[int, ...] | None = None) -> dict[
     if isinstance(network, Sequential) and network.name is not None:
         doc["name"] = network.name
     if input_shape is not None:
-        doc["input"] = list(input_shape)
+        from convshape.tracing import _input_shape
+
+        doc["input"] = list(_input_shape(input_shape))  # a file that will load: sizes checked
     doc["layers"] = [_layer_dict(layer) for layer in layers]
     return doc
 
@@ -515,14 +518,14 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
     stride = 5
     <BLANKLINE>
     """
-    if format not in ("json", "toml"):
-        raise SpecError(f"format must be 'json' or 'toml', got {format!r}")
+    _check_format(format)
     doc = to_dict(as_layer(network, "network"), input_shape)
     if _depth(doc) > MAX_NESTING:
         raise SpecError(
             f"the network is nested too deeply to write: files allow {MAX_NESTING} levels of "
             f"lists and tables (about {MAX_DEPTH} levels of containers); flatten the network"
         )
+    _check_writable(doc)
     if format == "json":
         return json.dumps(doc, indent=2) + "\n"
     lines = [f"{key} = {_toml_value(doc[key])}" for key in ("name", "input") if key in doc]
@@ -540,6 +543,27 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _check_writable(doc: dict[str, Any]) -> None:
+    """Refuse an integer too long for Python to write as text (or to read back), naming its place."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    if not limit:
+        return
+    bound = 10**limit
+    stack: list[tuple[str, object]] = [(key, value) for key, value in reversed(doc.items())]
+    while stack:
+        place, value = stack.pop()
+        if isinstance(value, int) and not -bound < value < bound:
+            raise SpecError(
+                f"{place} is {describe_int(value)}, too long to write to a file (Python writes and reads "
+                f"integers of at most {limit:,} digits); use smaller sizes",
+                parameter=place,
+            )
+        if isinstance(value, dict):
+            stack += [(f"{place}.{key}", item) for key, item in reversed(value.items())]
+        elif isinstance(value, list):
+            stack += [(f"{place}[{i}]", item) for i, item in reversed(list(enumerate(value)))]
 
 
 def _toml_value(value: object) -> str:
@@ -614,6 +638,16 @@ def _bad_float(value: float) -> str:
     return "nan" if value != value else ("inf" if value > 0 else "-inf")
 
 
+def _check_format(format: object) -> None:
+    """Refuse a *format* other than ``"json"`` or ``"toml"``, naming it."""
+    if not isinstance(format, str):
+        raise TypeError(f"format must be 'json' or 'toml', got {type_name(format)} {show(format)}")
+    if format not in ("json", "toml"):
+        raise SpecError(
+            f"format must be 'json' or 'toml', got {show(format)}", parameter="format", value=format
+        )
+
+
 def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ...] | None]:
     """Parse a JSON or TOML document (see :func:`from_dict`).
 
@@ -623,6 +657,7 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type_name(text)}")
+    _check_format(format)
     if len(text) > MAX_BYTES:
         raise SpecError(f"the document is larger than {MAX_BYTES:,} characters, the limit")
     deepest = _text_depth(text, toml=format == "toml")
@@ -718,6 +753,8 @@ def load(path: str | Path) -> tuple[Sequential, tuple[int, ...] | None]:
     ...
     convshape.errors.SpecError: cannot read '...missing.json': No such file or directory
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a pathlib.Path, got {type_name(path)} {show(path)}")
     p = Path(path)
     fmt = "toml" if p.suffix.lower() == ".toml" else "json"
     try:
@@ -727,6 +764,8 @@ def load(path: str | Path) -> tuple[Sequential, tuple[int, ...] | None]:
         raise SpecError(f"cannot read {str(p)!r}: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{str(p)!r} is not UTF-8 text") from None
+    except ValueError as err:  # a name with a NUL character: no file can have it
+        raise SpecError(f"cannot read {str(p)!r}: {err}; a file name cannot hold it") from None
     try:
         return loads(text, format=fmt)
     except SpecError as err:

@@ -18,7 +18,7 @@ from math import log2
 from typing import TYPE_CHECKING
 
 from convshape.containers import Add, Cat, Concat, CropCat, Graph, Multiply, Residual
-from convshape.errors import check_int
+from convshape.errors import as_index, grouped
 from convshape.layers import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, Conv, ConvTranspose, Linear, MaxPool
 from convshape.render import layer_at
 
@@ -65,7 +65,7 @@ def _op_label(row: Row) -> str:
         stride = {w.stride for w in windows}
         step = f" /{stride.pop()}" if len(stride) == 1 and 1 not in stride else ""
         name = "conv" if isinstance(layer, Conv) else "up-conv"
-        kernels = f", {row.kernels:,} kernels" if row.kernels else ""
+        kernels = f", {grouped(row.kernels)} kernels" if row.kernels else ""
         return f"{size} {name}{step}{kernels}"
     if isinstance(layer, (MaxPool, AvgPool)):
         windows = [w for w in row.windows if w is not None]
@@ -76,7 +76,7 @@ def _op_label(row: Row) -> str:
     if isinstance(layer, (AdaptiveAvgPool, AdaptiveMaxPool)):
         return "adaptive pool"
     if isinstance(layer, Linear):
-        return f"linear, {row.params:,} params"
+        return f"linear, {grouped(row.params)} params"
     return layer.kind.lower()
 
 
@@ -94,19 +94,23 @@ _ALWAYS = (Conv, ConvTranspose, Linear, MaxPool, AvgPool, AdaptiveAvgPool, Adapt
 def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[tuple[int, int]]]:
     """The stacks to draw, and the skip arcs as (from item, to item) index pairs."""
     if depth is not None:
-        check_int("depth", depth, 0)
+        depth = as_index("depth", depth, 0)
     items = [_Item(report.input_shape, "input")]
     arcs: list[tuple[int, int]] = []
     starts: dict[str, int] = {}  # container path -> the item flowing into it
     network = report.network
     wiring = {node.name: node.inputs for node in network.nodes} if isinstance(network, Graph) else {}
     node_item = {network.input: 0} if isinstance(network, Graph) else {}  # node -> its last item
+    # only a merge's path is looked up in starts: the prefixes at a merge's depth are enough (all
+    # of them would be quadratic in the depth of a network nested thousands of levels deep)
+    merge_depths = {row.path.count(".") + 1 for row in report.rows if type(row.layer) in _MERGE_OPS}
     for row in report.rows:
         parts = row.path.split(".")
         if wiring:
             node_item[parts[0]] = len(items) - 1  # until a row of this node is drawn
         for k in range(1, len(parts)):
-            starts.setdefault(".".join(parts[:k]), len(items) - 1)
+            if k in merge_depths:
+                starts.setdefault(".".join(parts[:k]), len(items) - 1)
         shape = row.output_shape
         if depth is not None and len(parts) > depth + 1:
             prefix = ".".join(parts[: depth + 1])
@@ -224,7 +228,7 @@ def _arc(a: int, b: int, lane: int, right: float) -> str:
 
 def _title(report: Report) -> str:
     name = report.network.name or "network"
-    return f"{name}: {report.total_params:,} params, {report.total_macs:,} MACs"
+    return f"{name}: {grouped(report.total_params)} params, {grouped(report.total_macs)} MACs"
 
 
 def _stack(item: _Item, cx: float, base: float, reference: int) -> list[str]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Union, cast, overload
 
-from convshape.errors import ConvShapeError, check_int
+from convshape.arithmetic import MAX_AXES
+from convshape.errors import ConvShapeError, ParameterError, as_index, grouped, show, type_name
 from convshape.layers import Layer, fmt_shape
 from convshape.render import elements, render_text
 from convshape.tracing import Report, Row, check, location, trace
@@ -69,6 +70,7 @@ def assert_output_shape(
     AssertionError: output shape (8, 6, 6) != expected (8, 8, 8)...
     """
     __tracebackhide__ = True
+    want = _expected(expected)
     try:
         report = trace(network, input_shape)
     except ConvShapeError as err:
@@ -76,12 +78,30 @@ def assert_output_shape(
         table = "\n" + render_text(partial) if partial is not None else ""
         raise AssertionError(f"the network does not trace: {err}{table}") from None
     got = report.output_shape or ()
-    want = tuple(expected)
     if len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=True)):
         return
     raise AssertionError(
         f"output shape {fmt_shape(got)} != expected {fmt_shape(want)}\n{render_text(report)}"
     )
+
+
+def _expected(expected: object) -> tuple[int | None, ...]:
+    """*expected* as a tuple of ints and ``None``; refused by name when it is not a shape."""
+    if isinstance(expected, (str, bytes)) or not isinstance(expected, Sequence):
+        raise TypeError(
+            f"expected must be a sequence of ints or None, got {type_name(expected)} {show(expected)}"
+        )
+    try:
+        n = len(expected)
+    except (OverflowError, TypeError, ValueError):  # range(10**20): too long to count
+        n = MAX_AXES + 2
+    if n > MAX_AXES + 1:
+        raise ParameterError(
+            f"expected has more than {MAX_AXES + 1:,} entries (convshape.arithmetic.MAX_AXES spatial axes "
+            "and the channels); give (channels, *spatial)",
+            parameter="expected",
+        )
+    return tuple(None if v is None else as_index(f"expected[{i}]", v) for i, v in enumerate(expected))
 
 
 _Network = Union[Layer, Sequence[Layer]]
@@ -111,7 +131,7 @@ def _budget_report(helper: str, subject: object, args: tuple[object, ...]) -> tu
         if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
             raise TypeError(
                 f"input_shape must be a sequence of ints (channels, *spatial), got {type(input_shape).__name__} "
-                f"{input_shape!r}"
+                f"{show(input_shape)}"
             )
         network = cast(_Network, subject)
         shape = cast(Sequence[int], input_shape)
@@ -121,7 +141,7 @@ def _budget_report(helper: str, subject: object, args: tuple[object, ...]) -> tu
             partial = getattr(err, "report", None)
             table = "\n" + render_text(partial) if partial is not None and partial.rows else ""
             raise AssertionError(f"the network does not trace: {err}{table}") from None
-    return report, check_int("budget", budget, 0)
+    return report, as_index("budget", budget, 0)
 
 
 def _top(rows: Sequence[Row], amount: Callable[[Row], int], unit: str, count: int = 3) -> str:
@@ -129,14 +149,19 @@ def _top(rows: Sequence[Row], amount: Callable[[Row], int], unit: str, count: in
     ranked = sorted((r for r in rows if amount(r) > 0), key=amount, reverse=True)[:count]
     if not ranked:
         return ""
-    listing = "\n".join(f"  {location(r.path, r.layer)}: {amount(r):,} {unit}" for r in ranked)
+    listing = "\n".join(f"  {location(r.path, r.layer)}: {grouped(amount(r))} {unit}" for r in ranked)
     return f"\nlargest contributors:\n{listing}"
 
 
 def _over(unit: str, actual: int, budget: int, report: Report, top: str, detail: str = "") -> str:
-    ratio = f" ({actual / budget:.2f}x)" if budget else ""
+    if not budget:
+        ratio = ""
+    elif actual // budget >= 10**300:  # past what a float holds: the whole times
+        ratio = f" ({grouped(actual // budget)}x)"
+    else:
+        ratio = f" ({actual / budget:.2f}x)"
     return (
-        f"{actual:,} {unit}{detail} exceed the budget of {budget:,} by {actual - budget:,}{ratio} "
+        f"{grouped(actual)} {unit}{detail} exceed the budget of {grouped(budget)} by {grouped(actual - budget)}{ratio} "
         f"for input {fmt_shape(report.input_shape)}{top}"
     )
 
@@ -236,7 +261,7 @@ exceed the budget of 8,000 by 2,688 (1.34x) for input (3, 8, 8)
     if actual is None:
         raise AssertionError(
             f"the memory of input {fmt_shape(report.input_shape)} cannot be estimated against the budget of "
-            f"{budget:,} bytes: a shape on the path is unknown (give every input size)"
+            f"{grouped(budget)} bytes: a shape on the path is unknown (give every input size)"
         )
     if actual <= budget:
         return
@@ -246,9 +271,12 @@ exceed the budget of 8,000 by 2,688 (1.34x) for input (3, 8, 8)
         out = elements(row.output_shape) or 0
         return row.params * size + (2 * out * scale if row.params else 0)
 
+    inputs, passes = estimate.input_bytes, estimate.forward_backward_bytes
+    assert inputs is not None
+    assert passes is not None  # both known, since the total is
     detail = (
-        f" (input {estimate.input_bytes:,} + forward/backward {estimate.forward_backward_bytes:,} + "
-        f"params {estimate.params_bytes:,}; batch {batch_size}, {dtype})"
+        f" (input {grouped(inputs)} + forward/backward {grouped(passes)} + "
+        f"params {grouped(estimate.params_bytes)}; batch {grouped(estimate.batch_size)}, {dtype})"
     )
     top = _top(report.rows, row_bytes, "bytes")
     raise AssertionError(_over("bytes", actual, budget, report, top, detail))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
+from convshape.arithmetic import MAX_AXES
 from convshape.containers import (
     MERGES,
     Concat,
@@ -41,7 +42,7 @@ from convshape.containers import (
     concatenate,
     equal_shapes,
 )
-from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, show, type_name
+from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, grouped, show, type_name
 from convshape.layers import Layer, _no_spatial, _Window, fmt_shape
 from convshape.receptive import ReceptiveField, merge
 
@@ -318,7 +319,7 @@ class Report:
     def __repr__(self) -> str:
         return (
             f"<Report {fmt_shape(self.input_shape)} -> {fmt_shape(self.output_shape)}: {len(self.rows)} rows, "
-            f"{self.total_params:,} params, {self.total_macs:,} MACs"
+            f"{grouped(self.total_params)} params, {grouped(self.total_macs)} MACs"
             + (f", {len(self.problems)} problems" if self.problems else "")
             + ">"
         )
@@ -455,7 +456,17 @@ def _input_shape(input_shape: object) -> tuple[int, ...]:
         raise TypeError(
             f"input_shape must be a sequence of ints (channels, *spatial), got {type_name(input_shape)} {show(input_shape)}"
         )
-    if not input_shape:
+    try:
+        n = len(input_shape)
+    except (OverflowError, TypeError, ValueError):  # range(10**20): too long to count
+        n = MAX_AXES + 2
+    if n > MAX_AXES + 1:  # checked before any entry is read: range(1, 10**20) would never end
+        raise ParameterError(
+            f"input_shape has more than {MAX_AXES + 1:,} entries (the channels and at most "
+            f"{MAX_AXES:,} spatial axes, convshape.arithmetic.MAX_AXES); give (channels, *spatial)",
+            parameter="input_shape",
+        )
+    if not n:
         raise ParameterError("input_shape must have at least the channel axis, got ()")
     return tuple(as_index(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape))
 

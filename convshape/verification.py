@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from convshape.containers import MERGES, Concat, Graph, Residual, as_layer
-from convshape.errors import ConvShapeError, Difference
+from convshape.errors import ConvShapeError, Difference, grouped
 from convshape.layers import Activation, Dropout, Identity, Layer, fmt_shape
-from convshape.tracing import Report, Row, trace
+from convshape.tracing import Report, Row, _input_shape, trace
 
 __all__ = ["Verification", "compare", "verify"]
 
@@ -96,7 +96,7 @@ def _unmatched(a: list[Row], b: list[Row]) -> tuple[list[Row], list[Row]]:
 
 
 def _describe(row: Row) -> str:
-    return f"{row.path} {row.layer.describe()} gives {fmt_shape(row.output_shape)} with {row.params:,} params"
+    return f"{row.path} {row.layer.describe()} gives {fmt_shape(row.output_shape)} with {grouped(row.params)} params"
 
 
 def _trace(network: Layer, input_shape: tuple[int, ...], who: str) -> tuple[Report | None, Difference | None]:
@@ -123,7 +123,7 @@ def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Seque
     they do (so the order branches run in does not matter); activations, dropout and merges
     are left out, since frameworks write them differently.
     """
-    shape = tuple(input_shape)
+    shape = _input_shape(input_shape)
     ours, our_error = _trace(as_layer(spec, "spec"), shape, "spec")
     theirs, their_error = _trace(model_spec, shape, "model")
     differences = [e for e in (our_error, their_error) if e]
@@ -176,7 +176,7 @@ def compare(spec: Layer | Sequence[Layer], model_spec: Layer, input_shape: Seque
                 if x_total != y_total:
                     differences.append(
                         Difference(
-                            f"total {label}: spec {x_total:,}, model {y_total:,}",
+                            f"total {label}: spec {grouped(x_total)}, model {grouped(y_total)}",
                             parameter=key,
                             value=(x_total, y_total),
                         )
@@ -227,4 +227,5 @@ def verify(spec: Layer | Sequence[Layer], model: Any, input_shape: Sequence[int]
     >>> verify([Conv(8, 3)], [Conv(8, 3)], (3, 8, 8)).ok
     True
     """
-    return compare(spec, _read_model(model, input_shape), input_shape)
+    shape = _input_shape(input_shape)  # checked before a framework is asked to read the model
+    return compare(spec, _read_model(model, shape), shape)
