@@ -265,7 +265,7 @@ exceed the budget of 8,000 by 2,688 (1.34x) for input (3, 8, 8)
         )
     if actual <= budget:
         return
-    size, scale = estimate.dtype_bytes, estimate.dtype_bytes * batch_size
+    size, scale = estimate.dtype_bytes, estimate.dtype_bytes * estimate.batch_size  # a plain int
 
     def row_bytes(row: Row) -> int:
         out = elements(row.output_shape) or 0

@@ -234,6 +234,10 @@ _hypothesis_profiles()
 #: examples for the properties that must see at least 100,000 cases in the long run
 LONG_EXAMPLES = 100_000 if os.environ.get("CONVSHAPE_LONG") == "1" else 60
 
+#: examples for the hostile-input fuzzing of every entry point (tests/test_fuzz_core.py and
+#: tests/test_fuzz_entry.py): each call is traced for memory, so the long run draws fewer
+FUZZ_EXAMPLES = 3_000 if os.environ.get("CONVSHAPE_LONG") == "1" else 60
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Let test modules import sibling test modules (the ONNX tests reuse the PyTorch models)."""

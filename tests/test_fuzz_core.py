@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install hypothesis)")
-from conftest import LONG_EXAMPLES  # noqa: E402
+from conftest import FUZZ_EXAMPLES  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -230,7 +230,7 @@ def test_every_public_function_has_valid_arguments() -> None:
         assert result is not None
 
 
-@settings(max_examples=LONG_EXAMPLES, deadline=DEADLINE)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=DEADLINE)
 @given(data=st.data(), fn=st.sampled_from(FUNCTIONS))
 def test_plain_functions_refuse_hostile_values_by_name(data: st.DataObject, fn: Any) -> None:
     kwargs = dict(GOOD[fn.__name__])
@@ -256,7 +256,7 @@ def test_every_leaf_layer_builds_from_valid_fields(cls: type[cs.Layer]) -> None:
     assert isinstance(layer, cs.Layer)
 
 
-@settings(max_examples=LONG_EXAMPLES, deadline=DEADLINE)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=DEADLINE)
 @given(data=st.data(), cls=st.sampled_from(LEAVES))
 def test_layer_constructors_refuse_hostile_values_by_name(data: st.DataObject, cls: type[cs.Layer]) -> None:
     kwargs = layer_fields(cls)

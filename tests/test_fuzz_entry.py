@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install hypothesis)")
-from conftest import LONG_EXAMPLES  # noqa: E402
+from conftest import FUZZ_EXAMPLES  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from test_fuzz_core import ALLOWED, DEADLINE, Tup, attempt, hostile, huge_ints, names, np  # noqa: E402
@@ -30,7 +30,7 @@ from convshape import testing  # noqa: E402
 from convshape.cli import main  # noqa: E402
 
 #: 60 in the normal run, 100,000 in the long one (CONVSHAPE_LONG=1)
-EXAMPLES = LONG_EXAMPLES
+EXAMPLES = FUZZ_EXAMPLES
 
 NET: Any = [cs.Conv(4, 3), cs.MaxPool(2)]
 #: the library and its testing helpers, for calls that pass the wrong types on purpose
