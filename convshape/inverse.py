@@ -451,6 +451,38 @@ def network_arg(network: object) -> None:
 #: the default most sizes :func:`input_sizes` traces (each trace takes well under a millisecond)
 MAX_TRACES = 4096
 
+#: the most rows the traces of one :func:`input_sizes` call may hold in all (about 2 us each): a
+#: network of many layers is scanned over fewer sizes (ResNet-50's 175 rows: 2,857 sizes)
+MAX_ROWS = 500_000
+
+
+def _rows(network: Layer | Sequence[Layer]) -> int:
+    """How many layer specs *network* holds, containers included: what one trace walks."""
+    from convshape.containers import Concat, Graph, Residual, Sequential
+
+    count = 0
+    stack: list[object] = [network]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        count += 1
+        if isinstance(item, Sequential):
+            stack.extend(item.layers)
+        elif isinstance(item, Residual):
+            stack.extend(part for part in (item.body, item.shortcut) if part is not None)
+        elif isinstance(item, Concat):
+            stack.extend(item.branches)
+        elif isinstance(item, Graph):
+            stack.extend(node.op for node in item.nodes)
+    return count
+
+
+def _budget(network: Layer | Sequence[Layer], max_traces: int) -> int:
+    """*max_traces*, cut so that the traces hold at most :data:`MAX_ROWS` rows in all."""
+    return max(1, min(max_traces, MAX_ROWS // max(1, _rows(network))))
+
 
 def _traced_tiles(network: Layer | Sequence[Layer], shape: tuple[int, ...]) -> bool | None:
     """True when *shape* traces and tiles every layer, False when it traces with input left over, else None."""
@@ -472,9 +504,10 @@ def input_sizes(
     """Scan sizes ``1..limit`` on one spatial axis: the smallest accepted, and those that tile exactly.
 
     The given shape's own size is traced too (``given_tiles``), however large it is.  The work is
-    one trace per size, so the scan stops at ``max_traces`` sizes (default :data:`MAX_TRACES`):
-    a larger ``limit`` is cut to it, and ``limit`` in the answer is the last size examined.
-    Both bounds are checked before any trace.
+    one trace per size, so the scan stops at ``max_traces`` sizes (default :data:`MAX_TRACES`,
+    fewer for a network so large that the traces would hold over :data:`MAX_ROWS` rows): a
+    larger ``limit`` is cut to it, and ``limit`` in the answer is the last size examined.
+    The bounds are checked before any trace.
 
     Raises:
         TypeError: *network* is not a layer or lists of them, *input_shape* is not a sequence
@@ -495,6 +528,7 @@ def input_sizes(
         raise ParameterError(
             f"axis {show(axis)} does not exist: the input {show(tuple(shape))} has {len(shape) - 1} spatial axes"
         )
+    max_traces = _budget(network, max_traces)
     given = shape[axis + 1]
     given_tiles = _traced_tiles(network, tuple(shape))
     last = min(limit, max_traces)
@@ -577,6 +611,7 @@ def square_neighbours(
             f"input_shape {show(tuple(shape))} must have spatial axes all of one size; "
             "use input_sizes() for one axis at a time"
         )
+    max_traces = _budget(network, max_traces)
     found: list[int | None] = []
     for sizes in (
         range(given - 1, max(0, given - 1 - max_traces), -1),

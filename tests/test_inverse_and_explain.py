@@ -170,3 +170,18 @@ def test_explain_failure_takes_the_error_trace_raised() -> None:
         "  error:   ShapeError: too small",
         "  fix:     use a larger input",
     ]
+
+
+def test_input_sizes_scans_fewer_sizes_for_a_network_of_many_layers() -> None:
+    """The traces of one call hold at most MAX_ROWS rows: a 2,000-level network is scanned
+    over MAX_ROWS // 2,001 sizes, and the answer says how far it looked."""
+    from convshape import inverse
+
+    deep: cs.Layer = cs.Conv(4, 3)
+    for _ in range(2000):
+        deep = cs.Sequential(deep)
+    found = cs.input_sizes(deep, (3, 12, 12))
+    assert found.limit == inverse.MAX_ROWS // 2001
+    assert found.smallest == 3  # one 3x3 convolution, however deeply wrapped
+    flat = cs.input_sizes(cs.zoo.resnet50(), (3, 224, 224))
+    assert flat.limit == 1024  # the default limit, well within the budget
