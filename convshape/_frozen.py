@@ -201,13 +201,20 @@ def _make_init(
         f"  _set(self, {name!r}, {name} if {name}.__class__ in _plain else _integral({name}))"
         for name in positional + kw_only
     ]
-    if post:
-        body.append("  self.__post_init__()")
+    if post:  # a refusal names its field: its value is the field's, as stored
+        body += [
+            "  try:",
+            "    self.__post_init__()",
+            "  except ValueError as err:",
+            "    _fill(self, err)",
+            "    raise",
+        ]
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
     scope: dict[str, Any] = {f"_d_{name}": value for name, value in defaults.items()}
     scope["_set"] = object.__setattr__
     scope["_plain"] = _PLAIN
     scope["_integral"] = integral
+    scope["_fill"] = fill_value
     exec(compile(source, f"<convshape {owner}.__init__>", "exec"), scope)
     init: Callable[..., None] = scope["__init__"]
     init.__qualname__ = f"{owner}.__init__"
@@ -262,6 +269,13 @@ def _scalar(value: Any) -> Any:
         return int(index(value))
     except Exception:  # an array of several entries: left for the field's check to refuse
         return value
+
+
+def fill_value(spec: object, err: BaseException) -> None:
+    """Give *err* (a ConvShapeError naming a field of *spec*) the field's value, if it has none."""
+    name = getattr(err, "parameter", None)
+    if getattr(err, "value", 0) is None and isinstance(name, str) and name in getattr(spec, "_fields", ()):
+        err.value = getattr(spec, name, None)  # type: ignore[attr-defined]
 
 
 def _setattr(self: object, name: str, value: object) -> None:

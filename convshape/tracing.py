@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
+from convshape._frozen import fill_value
 from convshape.arithmetic import MAX_AXES
 from convshape.containers import (
     MERGES,
@@ -552,6 +553,8 @@ class _Tracer:
             ]
         path_text = _join(path)
         located = [problem.located(where, path=path_text, layer=layer) for problem in _one_per_rule(found)]
+        for problem in located:
+            fill_value(layer, problem)
         given = self.input_shape
         if len(given) >= 2 and (received == given or received is None or len(received) == len(given)):
             last = self.channels_last

@@ -346,3 +346,24 @@ def test_cli_json_errors_have_one_schema(capsys: pytest.CaptureFixture[str]) -> 
     assert set(usage) == set(problem)
     assert usage["hint"] is None
     assert problem["hint"].startswith("pass (3, 224, 224)")
+
+
+@pytest.mark.parametrize(
+    ("make", "parameter", "value"),
+    [
+        (lambda: cs.Dropout(2), "p", 2),
+        (lambda: cs.StochasticDepth(0.1, mode="x"), "mode", "x"),
+        (lambda: cs.Conv(8, 3, groups=3), "groups", 3),
+        (lambda: cs.trace([cs.GroupNorm(4)], (6, 5, 5)), "num_groups", 4),
+        (lambda: cs.trace([cs.PixelShuffle(2)], (3, 4, 4)), "factor", 2),
+        (lambda: cs.trace([cs.ChannelShuffle(2)], (3, 4, 4)), "groups", 2),
+        (lambda: cs.trace([cs.Linear(10, in_features=7)], (5,)), "in_features", 7),
+    ],
+)
+def test_a_refused_field_is_the_errors_parameter_and_value(
+    make: object, parameter: str, value: object
+) -> None:
+    with pytest.raises(cs.ConvShapeError) as info:
+        make()  # type: ignore[operator]
+    assert info.value.parameter == parameter
+    assert info.value.value == value
