@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 import tracemalloc
 from datetime import timedelta
 from typing import Any
@@ -37,7 +38,9 @@ except ImportError:  # pragma: no cover - numpy is in the test environment, not 
 #: every call must stay below this much newly allocated memory
 MEMORY_LIMIT = 256 * 2**20
 #: the per-example deadline: every call must finish well within it
-DEADLINE = timedelta(seconds=2)
+#: (a line tracer such as coverage's makes every call several times slower: the bound is then
+#: scaled, so that it still catches a hang without failing the instrumented run)
+DEADLINE = timedelta(seconds=2 * (5 if sys.gettrace() is not None or "coverage" in sys.modules else 1))
 ALLOWED = (cs.ConvShapeError, TypeError)
 
 

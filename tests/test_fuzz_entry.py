@@ -384,7 +384,11 @@ def test_cli_never_lets_an_exception_out(
     data: st.DataObject, junk_files: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     start = data.draw(st.sampled_from([*SUBCOMMANDS, ""]), label="command")
-    argv = ([start] if start else []) + data.draw(st.lists(tokens(junk_files), max_size=6), label="argv")
+    # the 4 MB file at most once: the bound is per call on one input, not on a pile of them
+    once = st.lists(tokens(junk_files), max_size=6).filter(
+        lambda a: sum(t.endswith("big.json") for t in a) <= 1
+    )
+    argv = ([start] if start else []) + data.draw(once, label="argv")
     status, out, err = run_cli(argv, capsys)
     assert status in (0, 1, 2), (argv, status)
     assert "Traceback" not in out + err, (argv, err)
@@ -493,7 +497,7 @@ def test_a_network_nested_20000_deep_is_traced_and_drawn_in_time() -> None:
         result, err = attempt(fn, {})
         assert err is None, err
         assert result is not None
-        assert time.perf_counter() - start < 2
+        assert time.perf_counter() - start < DEADLINE.total_seconds()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
