@@ -218,8 +218,13 @@ def axis_params(
     dilation: object = 1,
     output_padding: object = 0,
     ceil_mode: object = False,
+    *,
+    padding_limit: bool = True,
 ) -> AxisParams:
     """Validate the hyper-parameters of one axis; no input size is needed.
+
+    Pooling padding is at most ``kernel_size // 2`` (PyTorch's rule) unless *padding_limit* is
+    false (ONNX's pools take any padding).
 
     Raises:
         TypeError: A value of the wrong Python type.
@@ -234,13 +239,14 @@ def axis_params(
     pad: tuple[int, int] | str = (
         _padding_mode(padding, kind) if isinstance(padding, str) else _padding_pair(padding)
     )
-    if kind == "pool" and not isinstance(pad, str):
+    if kind == "pool" and padding_limit and not isinstance(pad, str):
         limit = kernel // 2
         worst = max(pad)
         if worst > limit:
             raise ParameterError(
                 f"padding {show(worst)} exceeds half the window ({show(kernel)} // 2 = {show(limit)}): pooling "
-                f"padding must be at most kernel_size // 2 (PyTorch's rule); use padding <= {show(limit)}"
+                f"padding must be at most kernel_size // 2 (PyTorch's rule; a MaxPool or AvgPool with "
+                f"convention='onnx' takes any); use padding <= {show(limit)}"
             )
     if kind == "transpose":
         if pad in ("same", "same_lower"):
@@ -651,6 +657,8 @@ def axes_params(
     dilation: object = 1,
     output_padding: object = 0,
     ceil_mode: object = False,
+    *,
+    padding_limit: bool = True,
 ) -> tuple[AxisParams, ...]:
     """Validate the hyper-parameters of every axis; errors name the axis when there are several."""
     per_axis = [
@@ -667,7 +675,7 @@ def axes_params(
     for axis in range(ndim):
         k, s, p, d, op = (values[axis] for values in per_axis)
         try:
-            result.append(axis_params(kind, k, s, p, d, op, ceil_mode))
+            result.append(axis_params(kind, k, s, p, d, op, ceil_mode, padding_limit=padding_limit))
         except ParameterError as err:
             raise (err.located(f"axis {axis}") if ndim > 1 else err) from None
         except TypeError as err:

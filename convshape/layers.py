@@ -322,20 +322,28 @@ class _Window(Layer):
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         raise NotImplementedError
 
+    def _limits_padding(self) -> bool:
+        """Whether pooling padding is at most kernel_size // 2 (PyTorch's rule; see _Pool)."""
+        return True
+
+    def _axes_params(self, ndim: int) -> tuple[AxisParams, ...]:
+        return axes_params(self._window_kind, ndim, *self._axis_args(), padding_limit=self._limits_padding())
+
     def _resolve(self) -> None:
         """Validate the window parameters once; a per-axis tuple fixes the rank."""
-        k, s, p, d, op, ceil = args = self._axis_args()
+        k, s, p, d, op, ceil = self._axis_args()
         kind = self._window_kind
         if (  # the common case: plain ints within their domains, checked at once
             type(k) is int and type(s) is int and type(p) is int and type(d) is int and op == 0
-            and k >= 1 and s >= 1 and d >= 1 and p >= 0 and (kind != "pool" or p <= k // 2)
+            and k >= 1 and s >= 1 and d >= 1 and p >= 0
+            and (kind != "pool" or p <= k // 2 or not self._limits_padding())
         ):  # fmt: skip
             rank = 0
             params: tuple[AxisParams, ...] = (_new(AxisParams, (kind, k, s, d, (p, p), 0, ceil)),)
         else:
             try:
                 rank = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op) or 0
-                params = axes_params(kind, rank or 1, *args)
+                params = self._axes_params(rank or 1)
             except ConvShapeError as err:
                 raise err.located(self.kind) from None
         fast = tuple(_fast(q) for q in params)
@@ -352,7 +360,7 @@ class _Window(Layer):
         if self._rank == ndim:
             return self._params
         try:  # the same error as an explicit per-axis call: which value has how many entries
-            axes_params(self._window_kind, ndim, *self._axis_args())
+            self._axes_params(ndim)
         except ParameterError as err:
             problems.append(err)
         return None
@@ -462,6 +470,10 @@ class _Window(Layer):
         if self._window_kind == "transpose":
             return ()
         return tuple(None if w is None else count_uncovered(w) for w in self._windows(shape))
+
+
+def _rank_of(value: IntOrTuple) -> int:
+    return 1 if isinstance(value, int) else len(value)
 
 
 def _divisors(n: int) -> str:
@@ -826,6 +838,10 @@ class ConvTranspose(_ConvBase):
         return out, params, kernels, macs, moved
 
 
+#: the frameworks whose pooling rules a MaxPool or AvgPool can follow
+CONVENTIONS = ("pytorch", "onnx")
+
+
 class _Pool(_Window):
     __slots__ = ()
     _window_kind: ClassVar[Kind] = "pool"
@@ -834,7 +850,22 @@ class _Pool(_Window):
     padding: PaddingSpec
     ceil_mode: bool
 
+    def _limits_padding(self) -> bool:
+        return getattr(self, "convention", "pytorch") == "pytorch"
+
+    def _check_convention(self) -> None:
+        value = getattr(self, "convention", "pytorch")
+        if type(value) is not str or value not in CONVENTIONS:
+            raise ParameterError(
+                f"convention must be 'pytorch' (padding at most kernel_size // 2) or 'onnx' (any padding, "
+                f"and dilation for AvgPool), got {show(value)}",
+                where=self.kind,
+                parameter="convention",
+                value=value,
+            )
+
     def _check_pool(self) -> None:
+        self._check_convention()
         stride, name = self.stride, self.name
         if (  # the common case, checked at once: _resolve then checks the window values
             type(self.kernel_size) is int and (stride is None or type(stride) is int)
@@ -864,9 +895,15 @@ class _Pool(_Window):
 class MaxPool(_Pool):
     """Max pooling (PyTorch ``MaxPool1d/2d/3d``); the stride defaults to the window.
 
+    *convention* says whose rules the padding follows: ``"pytorch"``, at most
+    ``kernel_size // 2`` on each side, or ``"onnx"``, any padding (ONNX's MaxPool allows it;
+    :func:`~convshape.from_onnx` sets it).
+
     >>> from convshape import trace
     >>> trace(MaxPool(10, stride=5), (64, 75, 75)).output_shape
     (64, 14, 14)
+    >>> trace(MaxPool(3, padding=2, convention="onnx"), (8, 5, 5)).output_shape
+    (8, 3, 3)
     """
 
     kernel_size: IntOrTuple
@@ -875,6 +912,7 @@ class MaxPool(_Pool):
     padding: PaddingSpec = 0
     dilation: IntOrTuple = 1
     ceil_mode: bool = False
+    convention: str = "pytorch"
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
@@ -893,39 +931,55 @@ class MaxPool(_Pool):
 class AvgPool(_Pool):
     """Average pooling (PyTorch ``AvgPool1d/2d/3d``); the stride defaults to the window.
 
-    With three spatial axes PyTorch also requires each input size to be at least the
-    window, whatever the padding; convshape checks that too.
+    *convention* says whose rules apply: ``"pytorch"`` (the default) allows padding of at
+    most ``kernel_size // 2``, no dilation, and with three spatial axes requires each input
+    size to be at least the window, whatever the padding; ``"onnx"`` (ONNX's AveragePool, as
+    :func:`~convshape.from_onnx` reads it) allows any padding and a dilation.
 
     >>> from convshape import trace
     >>> trace(AvgPool(2), (6, 28, 28)).output_shape
     (6, 14, 14)
+    >>> trace(AvgPool(3, stride=1, dilation=2, convention="onnx"), (6, 28, 28)).output_shape
+    (6, 24, 24)
     """
 
     kernel_size: IntOrTuple
     _: KW_ONLY
     stride: IntOrTuple | None = None
     padding: PaddingSpec = 0
+    dilation: IntOrTuple = 1
     ceil_mode: bool = False
+    convention: str = "pytorch"
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
 
     def __post_init__(self) -> None:
         self._check_pool()
+        if type(self.dilation) is not int or self.dilation != 1:
+            _set(self, "dilation", _tuple_or_int("dilation", self.dilation, 1))
+            if self.convention == "pytorch" and self.dilation not in (1, (1,) * _rank_of(self.dilation)):
+                raise ParameterError(
+                    f"dilation {show(self.dilation)}: PyTorch's average pooling has no dilation; give "
+                    "convention='onnx' for ONNX's AveragePool (dilations from opset 19), or dilation=1",
+                    where="AvgPool",
+                    parameter="dilation",
+                    value=self.dilation,
+                )
         self._resolve()
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         stride = self.kernel_size if self.stride is None else self.stride
-        return self.kernel_size, stride, self.padding, 1, 0, self.ceil_mode
+        return self.kernel_size, stride, self.padding, self.dilation, 0, self.ceil_mode
 
     def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
-        if len(shape) == 4:  # the 3-D rule below
+        if len(shape) == 4 and self.convention == "pytorch":  # the 3-D rule below
             return Layer._apply(self, shape, fields, problems)
         return _Pool._apply(self, shape, fields, problems)
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         result = _Pool._effect(self, shape, problems)
-        if len(shape) != 4 or result[0] is None:
+        if len(shape) != 4 or result[0] is None or self.convention != "pytorch":
             return result
         kernels = (self.kernel_size,) * 3 if isinstance(self.kernel_size, int) else tuple(self.kernel_size)
         small = False

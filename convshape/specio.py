@@ -12,7 +12,7 @@ names its place in the document (``layers[3].kernel_size``).
 ...     {"type": "max_pool", "kernel_size": 10, "stride": 5}]}
 >>> network, input_shape = from_dict(doc)
 >>> network.layers[1], input_shape
-(MaxPool(kernel_size=10, stride=5, padding=0, dilation=1, ceil_mode=False, name=None), (1, 83, 83))
+(MaxPool(kernel_size=10, stride=5, padding=0, dilation=1, ceil_mode=False, convention='pytorch', name=None), (1, 83, 83))
 >>> from_dict({"layers": [{"type": "conv", "out_channels": 64, "kernal_size": 9}]})
 Traceback (most recent call last):
 ...

@@ -217,7 +217,8 @@ def test_explicit_pads_per_axis() -> None:
             lambda: pool_output_size(10, 3, padding=2),
             ParameterError,
             "padding 2 exceeds half the window (3 // 2 = 1): pooling padding must be at most "
-            "kernel_size // 2 (PyTorch's rule); use padding <= 1",
+            "kernel_size // 2 (PyTorch's rule; a MaxPool or AvgPool with convention='onnx' takes any); "
+            "use padding <= 1",
             id="pool-padding-limit",
         ),
         pytest.param(

@@ -70,7 +70,8 @@ def test_replace_revalidates_and_asdict_reads_the_fields() -> None:
     with pytest.raises(cs.ParameterError, match="groups"):
         dataclasses.replace(conv, groups=3)
     assert dataclasses.asdict(cs.MaxPool(2, stride=1)) == {
-        "kernel_size": 2, "stride": 1, "padding": 0, "dilation": 1, "ceil_mode": False, "name": None
+        "kernel_size": 2, "stride": 1, "padding": 0, "dilation": 1, "ceil_mode": False, "convention": "pytorch",
+        "name": None,
     }  # fmt: skip
     assert [f.kw_only for f in dataclasses.fields(Conv)][:3] == [False, False, True]
 

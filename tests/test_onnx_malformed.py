@@ -173,12 +173,27 @@ def test_garbage_auto_pad_and_missing_inputs_name_the_node() -> None:
 
 
 def test_matmul_by_a_weight_per_batch_element_is_refused() -> None:
-    """A rank-4 weight whose first axis is the batch's: no batchless form, so a clear refusal."""
+    """A rank-4 weight whose first axis is the batch's, with a different value per sample: no
+    batchless form, so a clear refusal."""
+    values = np.arange(2 * 3 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 2)
     model = _model(
-        [helper.make_node("MatMul", ["x", "b"], ["y"], name="mm")], [_weight("b", 2, 3, 4, 2)], (3, 5, 4)
+        [helper.make_node("MatMul", ["x", "b"], ["y"], name="mm")],
+        [numpy_helper.from_array(values, "b")],
+        (3, 5, 4),
     )
     with pytest.raises(cs.UnsupportedLayerError, match=r"node 'mm' \(MatMul\).*varies along the batch axis"):
         from_onnx(model)
+
+
+def test_matmul_by_equal_copies_of_a_weight_per_batch_element() -> None:
+    """A weight stored once per sample (an exporter's folded ``expand(batch, ...)``) whose copies are
+    equal: one sample's copy, ONNX's shape, one copy's parameters."""
+    model = _model(
+        [helper.make_node("MatMul", ["x", "b"], ["y"], name="mm")], [_weight("b", 2, 3, 4, 2)], (3, 5, 4)
+    )
+    report = cs.trace(from_onnx(model), (3, 5, 4))
+    assert (2, *(report.output_shape or ())) == _onnx_shape(model)
+    assert report.total_params == 3 * 4 * 2
 
 
 @pytest.mark.parametrize("b_shape", [(3, 4, 2), (1, 1, 4, 5), (4,), (4, 6)])

@@ -8,6 +8,14 @@ The reader walks the nodes in order and keeps, for every tensor, one of two thin
   when an operator needs them (a Reshape target, Resize scales) and only if small.
 * an *activation*: the output of a convshape node, with its shape without the batch axis
   and the position of the batch axis (an attention block moves it: ``(3, N, heads, L, d)``).
+  An exporter may also fold the batch into another axis for a while (``nn.MultiheadAttention``
+  reshapes ``(L, N, E)`` to ``(L, N * heads, E / heads)``; ``as_strided`` flattens everything):
+  the activation is then *merged*, its shape holds that axis's per-sample size ``heads`` and the
+  batch is the outer factor of that axis; after ``(L, N, E) -> (L * N, E)`` (the output
+  projection) it is the inner factor.  A merged activation passes only through operators that
+  cannot mix samples (Reshape, Transpose, a Gather that only rearranges, Softmax elsewhere,
+  element-wise operators of one input, a dense layer on its last axis); any other reader is
+  refused, never guessed.
 
 Every node's output shape is computed as it is emitted (with the spec's own arithmetic), so
 an operator that depends on a shape (a Reshape, a Transpose after a Reshape, a Squeeze
@@ -83,6 +91,16 @@ REDUCTIONS = {
     "ReduceProd": "prod", "ReduceL1": "sum", "ReduceL2": "sum", "ReduceLogSum": "sum",
     "ReduceLogSumExp": "sum", "ReduceSumSquare": "sum", "ArgMax": "amax", "ArgMin": "amin",
 }  # fmt: skip
+#: operators that may read an activation whose batch is merged with another axis (see _Act);
+#: Gemm and MatMul check that the merged axis is not the one they sum over
+MERGED_READERS = frozenset(
+    {"Reshape", "Transpose", "Gather", "Softmax", "LogSoftmax", "Identity", "Dropout", "Shape", "Size",
+     "Split", "Slice", "Squeeze", "Unsqueeze",
+     "Gemm", "MatMul", *(op for op in ACTIVATIONS if op not in ("Clip", "CastLike")),
+     *(op for op in BINARY if op != "PRelu")}
+)  # fmt: skip
+#: how a merged activation holds the batch in the axis ``shape[bpos]`` (see _Act)
+OUTER, INNER = 1, 2
 RANDOM = ("RandomUniformLike", "RandomNormalLike", "RandomUniform", "RandomNormal", "Bernoulli")
 AUTO_PAD = {"SAME_UPPER": "same", "SAME_LOWER": "same_lower", "VALID": "valid"}
 FLOAT_TYPES = {
@@ -98,9 +116,12 @@ SYMBOLIC_BATCH = 9973
 
 
 class _Const:
-    """A tensor known without running the model: its dims, and its values when they were needed."""
+    """A tensor known without running the model: its dims, and its values when they were needed.
 
-    __slots__ = ("dims", "learned", "proto", "random", "value")
+    *params* is set on a tensor taken from weights whose count differs from its own size (a
+    relative position bias gathered from a smaller table counts the table)."""
+
+    __slots__ = ("dims", "learned", "params", "proto", "random", "value")
 
     def __init__(
         self,
@@ -109,26 +130,64 @@ class _Const:
         proto: Any = None,
         learned: bool = False,
         random: bool = False,
+        params: int | None = None,
     ) -> None:
+        self.params = None if params == prod(dims) else params
         self.dims = dims
         self.value = value
         self.proto = proto
-        self.learned = learned  # a floating-point initializer (or derived from one by moving axes)
+        #: a floating-point initializer, or taken from one by moving, gathering or slicing
+        self.learned = learned
         self.random = random  # noise (stochastic depth in a training-mode export)
 
 
 class _Act:
-    """An activation: the convshape node that computes it, its batchless shape, the batch position."""
+    """An activation: the convshape node that computes it, its batchless shape, the batch position:
+    an axis of its own (*merged* 0), or the ``OUTER`` or ``INNER`` factor of the axis ``shape[bpos]``,
+    which then holds the per-sample size of that axis."""
 
-    __slots__ = ("bpos", "node", "shape")
+    __slots__ = ("bpos", "merged", "node", "shape")
 
-    def __init__(self, node: str, shape: tuple[int, ...], bpos: int) -> None:
+    def __init__(self, node: str, shape: tuple[int, ...], bpos: int, merged: int = 0) -> None:
         self.node = node
         self.shape = shape
         self.bpos = bpos
+        self.merged = merged
+
+    @property
+    def rank(self) -> int:
+        """The rank of the tensor the model holds."""
+        return len(self.shape) if self.merged else len(self.shape) + 1
+
+    def outside(self) -> int:
+        """How many values come before the batch index in row-major order, per batch index:
+        the axes before the batch, and an inner-merged axis's own per-sample size."""
+        before = prod(self.shape[: self.bpos])
+        return before * self.shape[self.bpos] if self.merged == INNER else before
 
     def full(self, batch: int) -> tuple[int, ...]:
+        if self.merged:
+            return (*self.shape[: self.bpos], batch * self.shape[self.bpos], *self.shape[self.bpos + 1 :])
         return (*self.shape[: self.bpos], batch, *self.shape[self.bpos :])
+
+
+#: where PyTorch's dynamo exporter records which initializers are parameters and which buffers
+SIGNATURE = "pkg.torch.export.ExportedProgram.graph_signature"
+
+
+def _buffers(graph: Any) -> frozenset[str]:
+    """The initializers a PyTorch dynamo export lists as buffers (a Swin attention mask): state,
+    not parameters.  Other models say nothing, and every floating-point initializer is a weight.
+
+    The signature lists one input a line, ``b_name: BUFFER target='layers.0.attn_mask' ...``.
+    """
+    text = next((entry.value for entry in graph.metadata_props if entry.key == SIGNATURE), "")
+    names: set[str] = set()
+    for line in text.splitlines():
+        kind, _, rest = line.partition(": ")[2].partition(" target='")
+        if kind == "BUFFER" and "'" in rest:
+            names.add(rest.partition("'")[0])
+    return frozenset(names)
 
 
 class _Reader:
@@ -160,6 +219,7 @@ class _Reader:
                 and all(d.HasField("dim_value") for d in dims)
             ):
                 self.declared[info.name] = tuple(int(d.dim_value) for d in dims)
+        self.buffers = _buffers(self.graph)
 
     # --- errors --------------------------------------------------------------------------
     def fail(self, detail: str) -> UnsupportedLayerError:
@@ -173,7 +233,7 @@ class _Reader:
         dims = tuple(int(d) for d in proto.dims)
         if any(d < 0 for d in dims):
             raise SpecError(f"the initializer {proto.name!r} has negative dims {dims}")
-        learned = proto.data_type in FLOAT_TYPES
+        learned = proto.data_type in FLOAT_TYPES and proto.name not in self.buffers
         self.consts[proto.name] = _Const(dims, proto=proto, learned=learned)
 
     def value(self, name: str, what: str = "") -> Any:
@@ -238,12 +298,33 @@ class _Reader:
         copy.raw_data = data
         return copy
 
-    def put(self, name: str, value: Any, learned: bool = False, random: bool = False) -> None:
+    def put(
+        self, name: str, value: Any, learned: bool = False, random: bool = False, params: int | None = None
+    ) -> None:
         array = np.asarray(value)
-        self.consts[name] = _Const(tuple(int(d) for d in array.shape), array, learned=learned, random=random)
+        dims = tuple(int(d) for d in array.shape)
+        self.consts[name] = _Const(dims, array, learned=learned, random=random, params=params)
 
-    def put_dims(self, name: str, dims: Sequence[int], learned: bool = False, random: bool = False) -> None:
-        self.consts[name] = _Const(tuple(int(d) for d in dims), None, learned=learned, random=random)
+    def put_dims(
+        self,
+        name: str,
+        dims: Sequence[int],
+        learned: bool = False,
+        random: bool = False,
+        params: int | None = None,
+    ) -> None:
+        self.consts[name] = _Const(
+            tuple(int(d) for d in dims), None, learned=learned, random=random, params=params
+        )
+
+    @staticmethod
+    def weights(*consts: _Const) -> int | None:
+        """The parameters behind a constant computed from *consts* (None if none is a weight; a
+        one-element float, such as a scale or a fill value, is not one)."""
+        learned = {id(c): c for c in consts if c.learned and (c.params is not None or prod(c.dims) > 1)}
+        if not learned:
+            return None
+        return sum(prod(c.dims) if c.params is None else c.params for c in learned.values())
 
     def ints(self, name: str, what: str) -> list[int]:
         value = self.value(name, what)
@@ -286,7 +367,13 @@ class _Reader:
         return name
 
     def emit(
-        self, label: str, op: Layer, inputs: list[_Act], bpos: int | None = None, output: str | None = None
+        self,
+        label: str,
+        op: Layer,
+        inputs: list[_Act],
+        bpos: int | None = None,
+        output: str | None = None,
+        merged: int | None = None,
     ) -> _Act:
         """Add a node, compute its output shape now; a failure is an error naming the ONNX node."""
         problems: list[ConvShapeError] = []
@@ -300,7 +387,12 @@ class _Reader:
             raise ShapeError(f"{op.describe()} on {shapes}: {reason}", where=self.where)
         name = self.unique(label)
         self.nodes.append(Node(name, op, [a.node for a in inputs]))
-        result = _Act(name, tuple(int(v or 0) for v in out), inputs[0].bpos if bpos is None else bpos)
+        result = _Act(
+            name,
+            tuple(int(v or 0) for v in out),
+            inputs[0].bpos if bpos is None else bpos,
+            inputs[0].merged if merged is None else merged,
+        )
         if output is not None:
             self.set_act(output, result)
         return result
@@ -318,13 +410,17 @@ class _Reader:
 
     def axis(self, a: _Act, axis: int, what: str = "axis") -> int:
         """A batchless axis for an ONNX axis of *a*; the batch axis is refused."""
-        rank = len(a.shape) + 1
+        rank = a.rank
         if not -rank <= axis < rank:
             raise self.bad(f"{what} {axis} is out of range for a tensor of rank {rank}")
         axis %= rank
         if axis == a.bpos:
+            if a.merged:
+                raise self.fail(
+                    f"{what} {axis} holds the batch merged with another axis; it would mix samples"
+                )
             raise self.fail(f"{what} {axis} is the batch axis; convshape shapes have no batch axis")
-        return axis if axis < a.bpos else axis - 1
+        return axis if axis < a.bpos or a.merged else axis - 1
 
     # --- reading -------------------------------------------------------------------------
     def start(self) -> None:
@@ -399,6 +495,7 @@ class _Reader:
                 a = {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
             except Exception as err:  # an attribute protobuf cannot decode
                 raise self.bad(f"an attribute cannot be read ({err})") from None
+            self.check_merged(node)
             try:
                 handler(node, a)
             except ConvShapeError:
@@ -420,6 +517,13 @@ class _Reader:
             self.acts[f"{name}:out"] = _Act(name, (), 0)
         if not outputs:
             raise UnsupportedLayerError("no graph output depends on the input")
+        for out in self.graph.output:
+            act = self.acts.get(out.name)
+            if act is not None and act.merged:
+                raise UnsupportedLayerError(
+                    f"the graph output {out.name!r} {act.full(self.batch)} holds the batch merged with "
+                    f"axis {act.bpos}; convshape reports shapes per sample"
+                )
         self.output_batch = {act.node: act.bpos for act in self.acts.values() if act.node in outputs}
         return Graph(self.nodes, list(dict.fromkeys(outputs)))
 
@@ -437,7 +541,7 @@ class _Reader:
             "Identity": self.identity, "Dropout": self.dropout, "Resize": self.resize, "Pad": self.pad,
             "Softmax": self.softmax, "LogSoftmax": self.softmax, "Hardmax": self.softmax,
             "Expand": self.expand, "Range": self.range, "DepthToSpace": self.depth_to_space,
-            "SpaceToDepth": self.depth_to_space, "Tile": self.tile,
+            "SpaceToDepth": self.depth_to_space, "Tile": self.tile, "ScatterND": self.scatter_nd,
         }  # fmt: skip
         for op in REDUCTIONS:
             table[op] = self.reduce
@@ -448,6 +552,20 @@ class _Reader:
         for op in RANDOM:
             table[op] = self.random
         return table
+
+    def check_merged(self, node: Any) -> None:
+        """Refuse an operator that reads a merged activation unless it cannot mix samples."""
+        if node.op_type in MERGED_READERS:
+            return
+        for name in node.input:
+            act = self.acts.get(name)
+            if act is not None and act.merged:
+                raise self.fail(
+                    f"{name!r} {act.full(self.batch)} holds the batch merged with axis {act.bpos}; convshape "
+                    "follows a merged batch only through operators that keep samples apart: Reshape, "
+                    "Transpose, Gather, Split, Slice, Squeeze, Unsqueeze, Softmax, element-wise operators "
+                    "and matrix products"
+                )
 
     # --- helpers for operators -----------------------------------------------------------
     def optional(self, node: Any, index: int) -> str | None:
@@ -575,22 +693,10 @@ class _Reader:
             "ceil_mode": bool(a.get("ceil_mode", 0)),
         }
         dilation = self.window_attr(a, "dilations", ndim, 1)
-        try:
-            if node.op_type == "MaxPool":
-                op: Layer = MaxPool(kernel, dilation=dilation, **common)
-            else:
-                if dilation != 1:
-                    raise self.fail(
-                        f"{node.op_type} with dilations {a['dilations']} is not supported (PyTorch's average "
-                        "pooling has no dilation)"
-                    )
-                op = AvgPool(kernel, **common)
+        cls = MaxPool if node.op_type == "MaxPool" else AvgPool  # LpPool's shape is AveragePool's
+        try:  # ONNX's rules: any padding, and dilations for AveragePool too (opset 19)
+            op: Layer = cls(kernel, dilation=dilation, convention="onnx", **common)
         except ConvShapeError as err:
-            if "half the window" in str(err):
-                raise self.fail(
-                    f"pads {list(a.get('pads', []))} exceed half the window {list(a['kernel_shape'])}: ONNX "
-                    "allows it, convshape's pooling follows PyTorch's rule (padding <= kernel_size // 2)"
-                ) from None
             raise err.located(self.where) from None
         result = self.emit(node.name or node.output[0], op, [x], output=node.output[0])
         if len(node.output) > 1 and node.output[1]:  # MaxPool's indices: the same shape, no data flow here
@@ -614,7 +720,7 @@ class _Reader:
             )
         if int(a.get("transA", 0)):
             raise self.fail("Gemm with transA=1 is not supported")
-        if x.bpos != 0 or len(x.shape) != 1:
+        if x.bpos != 0 or x.rank != 2:
             raise self.bad(f"Gemm needs a 2-D input (N, features), got {x.full(self.batch)}")
         w = self.consts[node.input[1]].dims
         if len(w) != 2:
@@ -643,7 +749,7 @@ class _Reader:
             bpos = 0
         if not dims:
             dims = (1,)
-        result = self.emit(label, Learned(dims), [anchor], bpos=bpos)
+        result = self.emit(label, Learned(dims, params=const.params), [anchor], bpos=bpos)
         return result
 
     def matmul(self, node: Any, a: dict[str, Any]) -> None:
@@ -666,10 +772,16 @@ class _Reader:
         b_const = self.consts.get(name_b)
         if name_a in self.acts and b_const is not None and len(dims_b) == 2 and b_const.learned:
             x = self.acts[name_a]
-            if x.bpos == len(x.shape):
+            if x.bpos == x.rank - 1:
                 raise self.fail("the batch axis is the last axis of the first operand")
             result = self.emit(label, Linear(dims_b[1], bias=False, in_features=dims_b[0]), [x])
         else:
+            kinds = {self.acts[name].merged for name in (name_a, name_b) if name in self.acts}
+            if any(kinds) and (len(kinds) > 1 or not all(name in self.acts for name in (name_a, name_b))):
+                raise self.fail(
+                    "an operand holds the batch merged with another axis; convshape multiplies it only by a "
+                    "weight matrix or by another operand whose batch is merged the same way"
+                )
             anchor = self.acts.get(name_a) or self.acts[name_b]
             operands: list[_Act] = []
             for name, side in ((name_a, "a"), (name_b, "b")):
@@ -835,10 +947,11 @@ class _Reader:
         if found or out_full is None:
             raise ShapeError(f"inputs {fulls} do not broadcast", where=self.where)
         out_rank = len(out_full)
-        dist = {len(x.shape) + 1 - x.bpos for x in acts}
+        dist = {(x.rank - x.bpos, x.merged) for x in acts}
         if len(dist) != 1:
             raise self.fail("the inputs' batch axes do not line up")
-        bpos = out_rank - dist.pop()
+        distance, merged = dist.pop()
+        bpos = out_rank - distance
         # operands that are weights: learned tensors (a position embedding, a layer scale)
         if node.op_type == "PRelu":
             return self.prelu(node, acts, consts, label)
@@ -849,9 +962,17 @@ class _Reader:
         if len(acts) == 1 and len(learned) == 1 and node.op_type in ("Add", "Sub", "Mul", "Div"):
             x = acts[0]
             dims = self.batchless(learned[0], x, out_rank, bpos)
-            op: Layer = Learned(dims, op="multiply" if node.op_type in ("Mul", "Div") else "add")
+            op: Layer = Learned(
+                dims,
+                op="multiply" if node.op_type in ("Mul", "Div") else "add",
+                params=self.consts[learned[0]].params,
+            )
             result = self.emit(label, op, [x], bpos=bpos)
         else:
+            if merged and learned:
+                raise self.fail(
+                    f"the weights {learned} meet activations whose batch is merged with another axis"
+                )
             operands = list(acts)
             for n in learned:
                 operands.append(self.learned(n, acts[0], f"{label}.{n}"))
@@ -871,15 +992,30 @@ class _Reader:
         return None
 
     def check_batch_copies(self, name: str, axis: int) -> None:
-        """A weight's entry on the batch axis must be 1: a tensor per sample has no batchless form
-        (its copies could differ; an exporter's folded class token is one, refused too)."""
+        """A weight's entry on the batch axis must be 1, or hold equal copies: an exporter that folds
+        ``class_token.expand(batch, -1, -1)`` stores one copy per sample.  Copies that differ (a tensor
+        per sample) have no batchless form and are refused."""
         dims = self.consts[name].dims
-        if dims[axis] != 1:
-            raise self.fail(f"the weight {name!r} {dims} varies along the batch axis")
+        if dims[axis] == 1:
+            return
+        if dims[axis] == self.batch and prod(dims) <= VALUE_LIMIT:
+            values = np.moveaxis(self.value(name, f"the weight {name!r}"), axis, 0)
+            if bool(np.all(values == values[:1])):
+                return
+        raise self.fail(f"the weight {name!r} {dims} varies along the batch axis")
 
     def batchless(self, name: str, x: _Act, out_rank: int, bpos: int) -> tuple[int, ...]:
+        """A weight's dims as one sample sees them: without its batch entry, or with *x*'s batch
+        merged into an axis, with that axis (where the weight must not vary)."""
         dims = self.consts[name].dims
         offset = bpos - (out_rank - len(dims))
+        if x.merged:
+            if 0 <= offset < len(dims) and dims[offset] != 1:
+                raise self.fail(
+                    f"the weight {name!r} {dims} varies along axis {bpos}, which holds the batch merged "
+                    "with another axis"
+                )
+            return dims or (1,)
         if 0 <= offset < len(dims):
             self.check_batch_copies(name, offset)
             dims = dims[:offset] + dims[offset + 1 :]
@@ -925,7 +1061,7 @@ class _Reader:
 
     def softmax(self, node: Any, a: dict[str, Any]) -> None:
         x = self.act(node)
-        rank = len(x.shape) + 1
+        rank = x.rank
         axis = int(a.get("axis", -1 if self.opset >= 13 else 1))
         if self.opset < 13:  # the input is seen as 2-D: (before axis) x (from axis)
             if not -rank <= axis < rank:
@@ -974,6 +1110,39 @@ class _Reader:
             self.put(node.output[0], np.array([float(v) for v in a["value_floats"]], dtype=np.float32))
         else:
             raise self.fail("a Constant without value, value_int(s) or value_float(s) is not supported")
+
+    def scatter_nd(self, node: Any, a: dict[str, Any]) -> None:
+        """ScatterND of constants (an attention mask built in the forward, torchvision's Swin)."""
+        if len(node.input) != 3 or not all(node.input):
+            raise self.bad("ScatterND needs 3 inputs")
+        for name in node.input:
+            if name not in self.acts and name not in self.consts:
+                raise self.bad(f"reads {name!r}, which no node, initializer or graph input produces")
+        if not self.all_const(node):
+            raise self.fail("ScatterND into or from the data is not supported (only constants are folded)")
+        data, indices, updates = (
+            self.value(n, what) for n, what in zip(node.input, ("data", "indices", "updates"), strict=True)
+        )
+        if indices.dtype.kind not in "iu" or indices.ndim < 1 or indices.shape[-1] > data.ndim:
+            raise self.bad(f"indices of shape {indices.shape} do not index data of shape {data.shape}")
+        if updates.shape != indices.shape[:-1] + data.shape[indices.shape[-1] :]:
+            raise self.bad(
+                f"updates of shape {updates.shape} do not fit indices {indices.shape} into {data.shape}"
+            )
+        reduction = a.get("reduction", b"none")
+        reduction = reduction.decode() if isinstance(reduction, bytes) else str(reduction)
+        combine = {"none": None, "add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
+        if reduction not in combine:
+            raise self.bad(f"reduction {reduction!r} is not one of none, add, mul, max, min")
+        out = np.array(data, copy=True)
+        depth = indices.shape[-1]
+        for where in np.ndindex(*indices.shape[:-1]):
+            at = tuple(int(i) for i in indices[where])
+            if any(not -size <= i < size for i, size in zip(at, data.shape[:depth], strict=True)):
+                raise self.bad(f"index {list(at)} is out of range for data of shape {data.shape}")
+            function = combine[reduction]
+            out[at] = updates[where] if function is None else function(out[at], updates[where])
+        self.put(node.output[0], out)  # computed, so not a weight (see fold)
 
     def constant_of_shape(self, node: Any, a: dict[str, Any]) -> None:
         if not node.input or not node.input[0]:
@@ -1026,7 +1195,10 @@ class _Reader:
         names = list(node.input)
         consts = [self.consts[n] if n else None for n in names]
         have_values = all(c is None or c.value is not None or prod(c.dims) <= VALUE_LIMIT for c in consts)
-        learned = any(c is not None and c.learned for c in consts)
+        # Parameters are stored, not computed: arithmetic on constants builds masks, grids and
+        # scales (a Swin attention mask), not weights.  A cast passes a weight on.
+        params = self.weights(*(c for c in consts if c is not None)) if op in ("Cast", "CastLike") else None
+        learned = params is not None
         random = any(c is not None and c.random for c in consts)
         if op in ACTIVATIONS or op in BINARY or op == "MatMul":
             if not have_values or random:
@@ -1041,11 +1213,13 @@ class _Reader:
                     out = broadcast_shapes(list(dims_in), found)
                 if found or out is None:
                     raise ShapeError(f"inputs {dims_in} do not fit", where=self.where)
-                self.put_dims(node.output[0], [int(v or 0) for v in out], learned=learned, random=random)
+                self.put_dims(
+                    node.output[0], [int(v or 0) for v in out], learned=learned, random=random, params=params
+                )
                 return
             values = [self.value(n) if n else None for n in names]
             result = self.compute(op, values, a)
-            self.put(node.output[0], result, learned=learned)
+            self.put(node.output[0], result, learned=learned, params=params)
             return
         raise self.fail(f"{op} of constants is not supported")
 
@@ -1113,22 +1287,39 @@ class _Reader:
         full = x.full(self.batch)
         if prod(target) != prod(full):
             raise ShapeError(f"cannot reshape {full} ({prod(full)} values) to {target}", where=self.where)
-        before = prod(full[: x.bpos])
+        # In row-major order the values are (before, batch, after): the batch stays whole where a
+        # target axis starts at *before* and holds the batch alone or as its outer factor, or ends
+        # where the batch ends and holds it as its inner factor.  Anything else mixes samples.
+        batch = self.batch
+        before = x.outside()
         bpos = None
+        merged = 0
         running = 1
         for q, size in enumerate(target):
-            if running == before and size == self.batch:
+            if running == before and size == batch:
                 bpos = q
+                break
+            if running == before and batch > 1 and size % batch == 0:
+                bpos, merged = q, OUTER
+                break
+            if running * size == before * batch and batch > 1 and size % batch == 0:
+                bpos, merged = q, INNER
                 break
             running *= size
             if running > before:
                 break
         if bpos is None:
             raise self.fail(
-                f"reshaping {full} to {target} merges or splits the batch axis; convshape shapes have no batch axis"
+                f"reshaping {full} to {target} mixes the batch axis with the axes before it; convshape "
+                "shapes have no batch axis"
             )
-        batchless = tuple(target[:bpos] + target[bpos + 1 :])
-        self.emit(label, op or Reshape(batchless), [x], bpos=bpos, output=node.output[0])
+        if merged:
+            batchless = (*target[:bpos], target[bpos] // batch, *target[bpos + 1 :])
+        else:
+            batchless = tuple(target[:bpos] + target[bpos + 1 :])
+        if merged or x.merged:
+            op = Reshape(batchless)
+        self.emit(label, op or Reshape(batchless), [x], bpos=bpos, output=node.output[0], merged=merged)
 
     def resolve_target(self, full: tuple[int, ...], shape: list[int], allowzero: bool) -> list[int]:
         target = list(shape)
@@ -1166,9 +1357,13 @@ class _Reader:
             if prod(target) != prod(const.dims):
                 raise ShapeError(f"cannot reshape {const.dims} to {shape}", where=self.where)
             if const.value is not None:
-                self.put(node.output[0], const.value.reshape(target), learned=const.learned)
+                self.put(
+                    node.output[0], const.value.reshape(target), learned=const.learned, params=const.params
+                )
             else:
-                self.put_dims(node.output[0], target, learned=const.learned, random=const.random)
+                self.put_dims(
+                    node.output[0], target, learned=const.learned, random=const.random, params=const.params
+                )
             return
         x = self.act(node)
         label = node.name or node.output[0]
@@ -1189,7 +1384,7 @@ class _Reader:
         target = [prod(full[:axis]), prod(full[axis:])]
         if node.input[0] in self.consts:
             const = self.consts[node.input[0]]
-            self.put_dims(node.output[0], target, learned=const.learned)
+            self.put_dims(node.output[0], target, learned=const.learned, params=const.params)
             return
         x = self.act(node)
         op: Layer | None = None
@@ -1229,9 +1424,11 @@ class _Reader:
     def const_reshape(self, node: Any, target: list[int]) -> None:
         const = self.consts[node.input[0]]
         if const.value is not None:
-            self.put(node.output[0], const.value.reshape(target), learned=const.learned)
+            self.put(node.output[0], const.value.reshape(target), learned=const.learned, params=const.params)
         else:
-            self.put_dims(node.output[0], target, learned=const.learned, random=const.random)
+            self.put_dims(
+                node.output[0], target, learned=const.learned, random=const.random, params=const.params
+            )
 
     def unsqueeze(self, node: Any, a: dict[str, Any]) -> None:
         if not node.input or not node.input[0]:
@@ -1256,11 +1453,13 @@ class _Reader:
         # the batch ends where the input's axes before it end
         kept = [i for i in range(rank) if i not in norm]
         bpos = kept[x.bpos]
-        batchless = [i - (1 if i > bpos else 0) for i in norm]
+        batchless = list(norm) if x.merged else [i - (1 if i > bpos else 0) for i in norm]
         op: Layer = (
             Unsqueeze(batchless[0])
             if len(batchless) == 1
             else Reshape(tuple(target[:bpos] + target[bpos + 1 :]))
+            if not x.merged
+            else Reshape((*target[:bpos], x.shape[x.bpos], *target[bpos + 1 :]))
         )
         self.emit(node.name or node.output[0], op, [x], bpos=bpos, output=node.output[0])
         return None
@@ -1276,15 +1475,25 @@ class _Reader:
         if node.input[0] in self.consts:
             const = self.consts[node.input[0]]
             if const.value is not None:
-                self.put(node.output[0], np.transpose(const.value, perm), learned=const.learned)
+                self.put(
+                    node.output[0],
+                    np.transpose(const.value, perm),
+                    learned=const.learned,
+                    params=const.params,
+                )
             else:
                 self.put_dims(
-                    node.output[0], [full[p] for p in perm], learned=const.learned, random=const.random
+                    node.output[0],
+                    [full[p] for p in perm],
+                    learned=const.learned,
+                    random=const.random,
+                    params=const.params,
                 )
             return
         x = self.act(node)
         bpos = perm.index(x.bpos)
-        dims = tuple(p - (1 if p > x.bpos else 0) for p in perm if p != x.bpos)
+        # a merged axis moves like any other; a batch axis of its own leaves the batchless permutation
+        dims = tuple(perm) if x.merged else tuple(p - (1 if p > x.bpos else 0) for p in perm if p != x.bpos)
         self.emit(node.name or node.output[0], Permute(dims), [x], bpos=bpos, output=node.output[0])
 
     def concat(self, node: Any, a: dict[str, Any]) -> None:
@@ -1311,11 +1520,13 @@ class _Reader:
                 c.random for c in consts
             ):
                 self.put(node.output[0], np.concatenate([self.value(n) for n in names], axis=axis),
-                         learned=any(c.learned for c in consts))  # fmt: skip
+                         learned=any(c.learned for c in consts), params=self.weights(*consts))  # fmt: skip
             else:
                 dims = list(fulls[0])
                 dims[axis] = sum(f[axis] for f in fulls)
-                self.put_dims(node.output[0], dims, learned=any(c.learned for c in consts))
+                self.put_dims(
+                    node.output[0], dims, learned=any(c.learned for c in consts), params=self.weights(*consts)
+                )
             return None
         anchor = next(self.acts[n] for n in names if n in self.acts)
         label = node.name or node.output[0]
@@ -1397,9 +1608,17 @@ class _Reader:
             const = self.consts[node.input[0]]
             if const.value is not None:
                 index = tuple(slice(*cuts[i]) if i in cuts else slice(None) for i in range(rank))
-                self.put(node.output[0], const.value[index], learned=const.learned)
+                self.put(
+                    node.output[0], const.value[index], learned=const.learned, params=self.weights(const)
+                )
             else:
-                self.put_dims(node.output[0], target, learned=const.learned, random=const.random)
+                self.put_dims(
+                    node.output[0],
+                    target,
+                    learned=const.learned,
+                    random=const.random,
+                    params=self.weights(const),
+                )
             return
         x = self.act(node)
         label = node.name or node.output[0]
@@ -1460,15 +1679,22 @@ class _Reader:
         if data in self.consts:
             const = self.consts[data]
             if const.value is not None or prod(const.dims) <= VALUE_LIMIT:
-                self.put(node.output[0], np.take(self.value(data), index, axis=axis), learned=const.learned)
+                self.put(
+                    node.output[0],
+                    np.take(self.value(data), index, axis=axis),
+                    learned=const.learned,
+                    params=self.weights(const),
+                )
             else:
                 if const.learned:
                     raise self.fail(f"gathers from the weight {data!r}: convshape cannot count what is used")
                 self.put_dims(node.output[0], target, random=const.random)
             return
         x = self.acts[data]
-        at = self.axis(x, axis)
         label = node.name or node.output[0]
+        if x.merged and axis == x.bpos:
+            return self.gather_merged(node, x, axis, index, label)
+        at = self.axis(x, axis)
         flat = index.reshape(-1)
         if flat.size == 0:
             raise self.fail("gathers nothing")
@@ -1486,6 +1712,22 @@ class _Reader:
             self.set_act(node.output[0], cut)
         else:
             self.reshape_to(node, cut, target, label)
+
+    def gather_merged(self, node: Any, x: _Act, axis: int, index: Any, label: str) -> None:
+        """A Gather along the axis the batch is merged into, with indices ``(batch, ...)`` that take
+        each sample's values in order (``as_strided`` to a new view): a reshape that splits the
+        batch off again.  Any other pattern mixes or reorders samples' values and is refused."""
+        if x.merged != OUTER:
+            raise self.fail(f"gathers along axis {axis}, which holds the batch as its inner factor")
+        k = x.shape[x.bpos]
+        if index.ndim < 1 or index.shape[0] != self.batch:
+            raise self.fail(f"gathers indices {index.shape} from a merged batch without splitting it off")
+        rows = index.reshape(self.batch, -1)
+        pattern = np.arange(k)
+        if rows.shape[1] != k or not bool(np.all(rows == pattern + k * np.arange(self.batch)[:, None])):
+            raise self.fail("gathers values of a merged batch in an order other than each sample's own")
+        batchless = (*x.shape[: x.bpos], *index.shape[1:], *x.shape[x.bpos + 1 :])
+        self.emit(label, Reshape(batchless), [x], bpos=x.bpos, output=node.output[0], merged=0)
 
     def expand(self, node: Any, a: dict[str, Any]) -> None:
         if len(node.input) != 2 or not all(node.input):
@@ -1516,16 +1758,29 @@ class _Reader:
                             f"expands the weight {data!r} {const.dims} along axes other than the batch"
                         )
                     self.emit(
-                        label, Learned(tuple(batchless) or (1,)), [anchor], bpos=bpos, output=node.output[0]
+                        label,
+                        Learned(tuple(batchless) or (1,), params=const.params),
+                        [anchor],
+                        bpos=bpos,
+                        output=node.output[0],
                     )
                     return
             if prod(target) <= VALUE_LIMIT and (const.value is not None or prod(const.dims) <= VALUE_LIMIT) \
                     and not const.random:  # fmt: skip
                 self.put(
-                    node.output[0], np.broadcast_to(self.value(data), target).copy(), learned=const.learned
+                    node.output[0],
+                    np.broadcast_to(self.value(data), target).copy(),
+                    learned=const.learned,
+                    params=self.weights(const),
                 )
             else:
-                self.put_dims(node.output[0], target, learned=const.learned, random=const.random)
+                self.put_dims(
+                    node.output[0],
+                    target,
+                    learned=const.learned,
+                    random=const.random,
+                    params=self.weights(const),
+                )
             return
         x = self.acts[data]
         if tuple(target) != x.full(self.batch):
@@ -1543,9 +1798,14 @@ class _Reader:
             const = self.consts[node.input[0]]
             target = [d * r for d, r in zip(full, repeats, strict=True)]
             if const.value is not None and prod(target) <= VALUE_LIMIT:
-                self.put(node.output[0], np.tile(const.value, repeats), learned=const.learned)
+                self.put(
+                    node.output[0],
+                    np.tile(const.value, repeats),
+                    learned=const.learned,
+                    params=self.weights(const),
+                )
             else:
-                self.put_dims(node.output[0], target, learned=const.learned)
+                self.put_dims(node.output[0], target, learned=const.learned, params=self.weights(const))
             return
         x = self.acts[node.input[0]]
         if any(r != 1 for r in repeats):
