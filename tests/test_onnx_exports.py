@@ -18,7 +18,8 @@ its current opset.  Compared:
   dynamo exporter lets several nodes read one tensor: an untrained model's LayerNorm weights
   are all ones), and each reader is a parameter of the model.  The dynamo exporter lists the
   model's buffers (a Swin attention mask) in its graph signature: they are not counted, nor
-  the values ScatterND writes into a mask torchvision's Swin builds in its forward; it also
+  the values ScatterND writes into a mask torchvision's Swin builds in its forward, nor Resize's
+  scales; it also
   folds ``token.expand(batch, ...)`` into one copy per sample: equal copies count once.  The
   parameters are drawn at random before export, so no weight is all zeros (a dropped bias) or
   equal to another.  For training-mode TorchScript exports (nothing folded) the reference is
@@ -59,7 +60,8 @@ MODELS = [
     "resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x0_5",
     "squeezenet1_1", "regnet_y_400mf", "mnasnet0_5", "convnext_tiny", "alexnet", "vit_small",
     "timm:vit_tiny_patch16_224", "timm:deit_tiny_patch16_224", "timm:convnext_atto", "timm:resnet10t",
-    "swin_t", "timm:swin_tiny_patch4_window7_224",
+    "swin_t", "timm:swin_tiny_patch4_window7_224", "densenet121", "efficientnet_v2_s", "timm:mobilevit_xxs",
+    "timm:hrnet_w18_small", "timm:ghostnet_100",
 ]  # fmt: skip
 MODES = ["eval", "train", "dynamo"]
 CORPUS = [(m, mode) for m in MODELS for mode in MODES] if LONG else QUICK
@@ -118,7 +120,7 @@ def _file_params(model: Any) -> int:
     floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE)
     total = 0
     for node in model.graph.node:
-        if node.op_type in ("Identity", "ScatterND"):  # ScatterND builds a constant mask of values
+        if node.op_type in ("Identity", "ScatterND", "Resize"):  # a mask's values, Resize's scales
             continue
         for name in dict.fromkeys(node.input):  # a node reading one tensor twice reads one weight
             tensor = source.get(name)

@@ -95,7 +95,7 @@ REDUCTIONS = {
 #: Gemm and MatMul check that the merged axis is not the one they sum over
 MERGED_READERS = frozenset(
     {"Reshape", "Transpose", "Gather", "Softmax", "LogSoftmax", "Identity", "Dropout", "Shape", "Size",
-     "Split", "Slice", "Squeeze", "Unsqueeze",
+     "Split", "Slice", "Squeeze", "Unsqueeze", "LayerNormalization",
      "Gemm", "MatMul", *(op for op in ACTIVATIONS if op not in ("Clip", "CastLike")),
      *(op for op in BINARY if op != "PRelu")}
 )  # fmt: skip
@@ -542,6 +542,7 @@ class _Reader:
             "Softmax": self.softmax, "LogSoftmax": self.softmax, "Hardmax": self.softmax,
             "Expand": self.expand, "Range": self.range, "DepthToSpace": self.depth_to_space,
             "SpaceToDepth": self.depth_to_space, "Tile": self.tile, "ScatterND": self.scatter_nd,
+            "CumSum": self.cumsum,
         }  # fmt: skip
         for op in REDUCTIONS:
             table[op] = self.reduce
@@ -563,8 +564,8 @@ class _Reader:
                 raise self.fail(
                     f"{name!r} {act.full(self.batch)} holds the batch merged with axis {act.bpos}; convshape "
                     "follows a merged batch only through operators that keep samples apart: Reshape, "
-                    "Transpose, Gather, Split, Slice, Squeeze, Unsqueeze, Softmax, element-wise operators "
-                    "and matrix products"
+                    "Transpose, Gather, Split, Slice, Squeeze, Unsqueeze, Softmax, LayerNormalization, "
+                    "element-wise operators and matrix products"
                 )
 
     # --- helpers for operators -----------------------------------------------------------
@@ -855,7 +856,7 @@ class _Reader:
 
     def layernorm(self, node: Any, a: dict[str, Any]) -> None:
         x = self.act(node)
-        rank = len(x.shape) + 1
+        rank = x.rank
         axis = int(a.get("axis", -1))
         if not -rank <= axis < rank:
             raise self.bad(f"axis {axis} is out of range for rank {rank}")
@@ -1143,6 +1144,25 @@ class _Reader:
             function = combine[reduction]
             out[at] = updates[where] if function is None else function(out[at], updates[where])
         self.put(node.output[0], out)  # computed, so not a weight (see fold)
+
+    def cumsum(self, node: Any, a: dict[str, Any]) -> None:
+        """CumSum of constants (a position grid built in the forward, timm's EdgeNeXt)."""
+        if len(node.input) != 2 or not all(node.input):
+            raise self.bad("CumSum needs 2 inputs")
+        if not self.all_const(node):
+            raise self.fail("CumSum of the data is not supported (only constants are folded)")
+        values = self.value(node.input[0], "the data")
+        axis = self.ints(node.input[1], "axis")
+        if len(axis) != 1 or not -values.ndim <= axis[0] < max(values.ndim, 1):
+            raise self.bad(f"axis {axis} does not fit data of rank {values.ndim}")
+        at = axis[0] % values.ndim
+        data = np.flip(values, at) if a.get("reverse", 0) else values
+        total = np.cumsum(data, axis=at, dtype=values.dtype)
+        if a.get("exclusive", 0):
+            total = total - data
+        self.put(
+            node.output[0], np.flip(total, at) if a.get("reverse", 0) else total
+        )  # computed: not a weight
 
     def constant_of_shape(self, node: Any, a: dict[str, Any]) -> None:
         if not node.input or not node.input[0]:
