@@ -102,6 +102,16 @@ def bench_first_trace(rounds: int) -> None:
     print(f"  convshape trace                            {t_ours * 1e6:10.0f} us")
     print(f"  PyTorch {torch.__version__} meta forward (eval, no_grad) {t_meta * 1e6:10.0f} us")
     print(f"  ratio: {t_meta / t_ours:8.1f}x   {verdict(t_meta / t_ours, TARGETS['first_trace'])}")
+    # The same yardstick for the leanest pure-Python loop computing the same numbers (floor.py):
+    # what any pure-Python tracer can reach on this machine, measured the same way.
+    import floor
+
+    plans = [floor.resnet50_ops() for _ in range(rounds)]
+    t_floor, t_meta2 = interleaved(lambda i: floor.trace(plans[i], sizes[i]), meta, rounds)
+    print(
+        f"  pure-Python floor (benchmarks/floor.py: no validation, no messages) {t_floor * 1e6:6.0f} us, "
+        f"ratio {t_meta2 / t_floor:6.1f}x; convshape takes {t_ours / t_floor:.2f}x the floor's time"
+    )
     try:
         import torchinfo
     except ImportError:

@@ -29,7 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import ClassVar
 
-    from convshape.layers import Fields, Shape
+    from convshape.layers import FastOp, Fields, Shape
 
 __all__ = [
     "Add",
@@ -93,11 +93,21 @@ class Sequential(Layer):
 
     _container: ClassVar[bool] = True
     _nested: ClassVar[bool] = True
+    #: the children's ``_op`` (the tracer's inline rules), side by side with ``layers``
+    _private = ("_ops",)
+    _ops: tuple[FastOp | None, ...]
 
     def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
-        _set(self, "layers", tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers)))
+        children: list[Layer] = []
+        ops: list[FastOp | None] = []
+        for i, item in enumerate(layers):
+            layer = item if isinstance(item, Layer) else as_layer(item, f"Sequential item {i}")
+            children.append(layer)
+            ops.append(layer._op)
+        _set(self, "layers", tuple(children))
         _set(self, "name", name)
         _check_name(self, name)
+        _set(self, "_ops", tuple(ops))
 
     def describe(self) -> str:
         return f"Sequential({len(self.layers)} layers)"
@@ -121,6 +131,9 @@ class Residual(Layer):
 
     _container: ClassVar[bool] = True
     _nested: ClassVar[bool] = True
+    #: body and shortcut hold only leaves: the tracer applies the block in place
+    _private = ("_flat",)
+    _flat: bool
 
     def __init__(
         self,
@@ -138,6 +151,12 @@ class Residual(Layer):
             _set(self, "shortcut", short if isinstance(short, Sequential) else Sequential(short))
         _set(self, "name", name)
         _check_name(self, name)
+        flat = True
+        for chain in (self.body.layers, () if self.shortcut is None else self.shortcut.layers):
+            for layer in chain:
+                if layer._container:
+                    flat = False
+        _set(self, "_flat", flat)
 
     def describe(self) -> str:
         return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"

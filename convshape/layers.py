@@ -54,7 +54,7 @@ from convshape.tables import RandomTable, block_table, normalise_table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import ClassVar, Literal, Union
+    from typing import Any, ClassVar, Literal, Union
 
     from convshape.arithmetic import Kind
 
@@ -78,6 +78,8 @@ if TYPE_CHECKING:
     Connections = Union[str, RandomTable, Sequence[Sequence[int]], None]
     #: (extent, stride, before, after, output_padding) of an axis with explicit padding, floor mode
     Fast = Union[tuple[int, int, int, int, int], None]
+    #: what the tracer's inline fast path reads (see PASS, NORM, WINDOW)
+    FastOp = tuple[Any, ...]
 
 __all__ = [
     "Activation",
@@ -154,6 +156,21 @@ def _padding_spec(value: object) -> PaddingSpec:
 
 
 _set = object.__setattr__
+
+# The tracer applies the most common leaves inline, from a tuple each derives once when built
+# (``Layer._op``); a container keeps its children's tuples side by side (``Sequential._ops``).
+# The first entry says which rule applies.  Anything the tuple cannot settle (an unknown size,
+# a map that is not square, a problem to report) goes through the layer's own ``_apply``.
+#: the shape passes through, no parameters: ``(PASS,)``
+PASS = 0
+#: BatchNorm: ``(NORM, parameters per channel)``
+NORM = 1
+#: a sliding window with explicit padding on every axis: ``(WINDOW, extent, stride, before,
+#: after, counts)``; *counts* ``(out_channels, groups, in_channels, kernel_size, bias
+#: parameters)`` for a convolution, None for pooling
+WINDOW = 2
+_PASS_OP: FastOp = (PASS,)
+_NORM_OPS: tuple[FastOp, ...] = ((NORM, 0), (NORM, 1), (NORM, 2))
 _new = tuple.__new__
 #: every framework stores sizes as 64-bit integers
 _INT64 = float(2**63)
@@ -211,6 +228,9 @@ class Layer:
     _defaults: ClassVar[dict[str, object]] = {}
     #: containers are walked by the tracer; leaves are applied
     _container: ClassVar[bool] = False
+    #: what the tracer's inline fast path needs, derived when the spec is built (see FastOp),
+    #: or None: the tracer calls :meth:`_apply`
+    _op: FastOp | None = None
 
     @property
     def kind(self) -> str:
@@ -310,7 +330,7 @@ class _Window(Layer):
 
     __slots__ = ()
     _window_kind: ClassVar[Kind]
-    _private = ("_params", "_fast", "_rank", "_same")
+    _private = ("_params", "_fast", "_rank", "_same", "_op")
     #: validated per-axis parameters: one per axis, or a single one for any rank (``_rank`` 0)
     _params: tuple[AxisParams, ...]
     _fast: tuple[Fast, ...]
@@ -353,6 +373,15 @@ class _Window(Layer):
         same = fast[0] if not rank else None
         dilation = params[0].dilation
         _set(self, "_same", None if same is None else (*same, (same[0], same[1], same[2], dilation)))
+        _set(self, "_op", self._fast_op())
+
+    def _fast_op(self) -> FastOp | None:
+        """The tracer's inline rule (see WINDOW): one explicit-padding window on every axis."""
+        same = self._same
+        if same is None or self._window_kind == "transpose":
+            return None
+        extent, stride, before, after = same[:4]
+        return (WINDOW, extent, stride, before, after, None)
 
     def _axes(self, ndim: int, problems: list[ConvShapeError]) -> tuple[AxisParams, ...] | None:
         if not self._rank:
@@ -367,17 +396,30 @@ class _Window(Layer):
 
     def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
         same = self._same
-        if same is None or len(shape) < 2:
+        spatial: Shape = shape[1:]
+        if same is None or not spatial:
             return Layer._apply(self, shape, fields, problems)
         # The common case: one explicit-padding window on every axis, each distinct size
-        # computed once, the field of a square map moved once.  Anything unusual (a size
-        # unknown or too small) goes the general way, which has the messages.
+        # computed once (a square map: once in all), the field of a square map moved once.
+        # Anything unusual (a size unknown or too small) goes the general way, which has the
+        # messages.
         extent, stride, before, after, op, step = same
         transposed = self._window_kind == "transpose"
-        outs: list[int] = []
-        last = out = 0
-        for size in shape[1:]:
-            if size != last:
+        n = len(spatial)
+        size = spatial[0]
+        if spatial.count(size) == n:
+            if size is None:
+                return Layer._apply(self, shape, fields, problems)
+            if transposed:
+                out = (size - 1) * stride - before - after + extent + op
+            else:
+                out = (size + before + after - extent) // stride + 1
+            if out < 1:
+                return Layer._apply(self, shape, fields, problems)
+            spatial = (out,) * n
+        else:
+            outs: list[int] = []
+            for size in spatial:
                 if size is None:
                     return Layer._apply(self, shape, fields, problems)
                 if transposed:
@@ -386,16 +428,12 @@ class _Window(Layer):
                     out = (size + before + after - extent) // stride + 1
                 if out < 1:
                     return Layer._apply(self, shape, fields, problems)
-                last = size
-            outs.append(out)
-        spatial = tuple(outs)
-        n = len(outs)
+                outs.append(out)
+            spatial = tuple(outs)
         moved: Fields
         if transposed or fields is None:
             moved = None  # ConvTranspose._apply moves the field
-        elif (
-            fields.count(fields[0]) == n and fields[0].__class__ is ReceptiveField
-        ):  # a square field: one move
+        elif fields.count(fields[0]) == n and fields[0].__class__ is ReceptiveField:  # a square field
             size, jump, padding = fields[0]
             moved = (
                 _new(ReceptiveField, (size + (extent - 1) * jump, jump * stride, padding + before * jump)),
@@ -686,6 +724,15 @@ class Conv(_ConvBase):
             if problem is not None:
                 raise ParameterError(f"{problem.detail} (in_channels={self.in_channels})", where="Conv")
         _set(self, "_same", None)
+        _set(self, "_op", None)
+
+    def _fast_op(self) -> FastOp | None:
+        same = self._same
+        if same is None:
+            return None
+        out = self.out_channels
+        counts = (out, self.groups, self.in_channels, self.kernel_size, out if self.bias else 0)
+        return (WINDOW, same[0], same[1], same[2], same[3], counts)
 
     def connection_table(self, in_channels: int) -> Table:
         """Per output map, the input maps it sums, for *in_channels* input maps.
@@ -1233,6 +1280,8 @@ class BatchNorm(Layer):
     batches_tracked: bool = True
     name: str | None = None
 
+    _private = ("_op",)
+
     def __post_init__(self) -> None:
         for flag in ("affine", "center", "scale", "batches_tracked"):
             _check_bool("BatchNorm", flag, getattr(self, flag))
@@ -1241,6 +1290,7 @@ class BatchNorm(Layer):
                 "center=False and scale=False learn nothing: use affine=False", where="BatchNorm"
             )
         _check_name(self, self.name)
+        _set(self, "_op", _NORM_OPS[self.center + self.scale if self.affine else 0])
 
     def _params(self, shape: Shape) -> int:
         channels = shape[0]
@@ -1263,6 +1313,7 @@ class _Passthrough(Layer):
     """A layer that leaves the shape as it is."""
 
     __slots__ = ()
+    _op: FastOp | None = _PASS_OP
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         return shape, 0, 0, 0, KEEP
@@ -1413,6 +1464,7 @@ class Unused(_Passthrough):
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("params",)
+    _op = None  # it counts parameters: its own _apply
 
     def __post_init__(self) -> None:
         try:
@@ -1656,6 +1708,9 @@ class Subsample(_Pool):
     def __post_init__(self) -> None:
         self._check_pool()
         self._resolve()
+
+    def _fast_op(self) -> FastOp | None:
+        return None  # trainable: its parameters need _effect
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         stride = self.kernel_size if self.stride is None else self.stride

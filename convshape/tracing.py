@@ -14,14 +14,20 @@ How it works, top to bottom:
 
 1. The network is walked with an explicit stack of frames, one per container being traced
    (no recursion, so any nesting depth works).  A frame hands out its children in order and
-   collects what they produce; a :class:`Sequential` frame applies its leaf layers in a loop.
-2. A leaf is applied to the value flowing in, a ``(shape, receptive fields)`` pair: the layer
-   computes its output shape, parameters, kernels and MACs from its spec, validated when it
-   was built (``Layer._apply``), and the tracer moves the receptive field.  A merge point
-   (Residual, Concat, Graph merges) checks and combines the shapes and fields of its inputs.
-3. Each leaf and merge point becomes a :class:`Row`, a small tuple.  What only display needs
-   (the dotted path, per-axis window arithmetic, uncovered positions, notes) is computed when
-   it is read, from the row's layer and input shape.
+   collects what they produce; its chains of leaf layers are applied in a loop
+   (:func:`_leaves`), and a Residual whose body and shortcut hold only leaves is traced in
+   that loop too, without a frame of its own.
+2. A leaf is applied to the value flowing in, a ``(shape, receptive fields)`` pair.  The
+   commonest leaves (pass-throughs, BatchNorm, a window with explicit padding on a square 2-D
+   map) are applied inline, from a small tuple each spec derived when it was built
+   (``Layer._op``; a Sequential keeps its children's side by side).  Any other leaf, and any
+   case those rules do not settle, applies its own rule (``Layer._apply``), which words the
+   problems.  A merge point (Residual, Concat, Graph merges) checks and combines the shapes and
+   fields of its inputs.
+3. Each leaf and merge point becomes a row, a plain tuple; the report makes :class:`Row`
+   objects when its rows are read.  What only display needs (the dotted path, per-axis window
+   arithmetic, uncovered positions, notes) is computed when a row is read, from its layer and
+   input shape.
 
 Nothing is cached between traces and no global state is touched: a trace is a pure function
 of the spec and the input, safe to run from any number of threads.
@@ -44,8 +50,8 @@ from convshape.containers import (
     equal_shapes,
 )
 from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, grouped, show, type_name
-from convshape.layers import Layer, _no_spatial, _Window, fmt_shape
-from convshape.receptive import ReceptiveField, merge
+from convshape.layers import NORM, PASS, WINDOW, Layer, _no_spatial, _Window, fmt_shape
+from convshape.receptive import ReceptiveField, merge, merge_pair
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -94,7 +100,9 @@ class Row(tuple):  # type: ignore[type-arg]
         windows: The resolved per-axis arithmetic (window layers only), used by explanations.
         notes: Remarks that are not errors (misaligned branches, Linear on a spatial map).
 
-    ``path``, ``windows``, ``uncovered`` and ``notes`` are computed when read.
+    ``path``, ``windows``, ``uncovered`` and ``notes`` are computed when read.  The tuple holds
+    the path as its parent (a linked list) and last segment, then the layer, the shapes, the
+    counts, the receptive field and the merge notes.
 
     >>> from convshape import Conv, trace
     >>> row = trace(Conv(8, 3, stride=2), (3, 10, 10)).rows[0]
@@ -107,48 +115,48 @@ class Row(tuple):  # type: ignore[type-arg]
     @property
     def path(self) -> str:
         """The dotted path, e.g. ``"4.body.0"``."""
-        return _join(self[0])
+        return _join((self[0], self[1]))
 
     @property
     def layer(self) -> Layer:
         """The layer spec."""
-        layer: Layer = self[1]
+        layer: Layer = self[2]
         return layer
 
     @property
     def input_shape(self) -> Shape | None:
         """The shape the layer receives."""
-        shape: Shape | None = self[2]
+        shape: Shape | None = self[3]
         return shape
 
     @property
     def output_shape(self) -> Shape | None:
         """The shape the layer produces."""
-        shape: Shape | None = self[3]
+        shape: Shape | None = self[4]
         return shape
 
     @property
     def params(self) -> int:
         """Parameters of this row."""
-        value: int = self[4]
+        value: int = self[5]
         return value
 
     @property
     def kernels(self) -> int:
         """2-D (N-D) kernels of this row."""
-        value: int = self[5]
+        value: int = self[6]
         return value
 
     @property
     def macs(self) -> int:
         """Multiply-accumulates of this row, per sample, bias excluded."""
-        value: int = self[6]
+        value: int = self[7]
         return value
 
     @property
     def trainable_params(self) -> int:
         """Parameters that training changes (all of them except fixed ones, such as an RBF output's)."""
-        value: int = self[4]
+        value: int = self[5]
         return value if self.layer._trainable else 0
 
     @property
@@ -159,13 +167,13 @@ class Row(tuple):  # type: ignore[type-arg]
         >>> trace(Conv(6, 5), (1, 32, 32)).rows[0].connections  # 6 x 25 x 784 + 6 x 784
         122304
         """
-        value: int = self[6]
-        return value + self.layer._bias_adds(self[3])
+        value: int = self[7]
+        return value + self.layer._bias_adds(self[4])
 
     @property
     def receptive_field(self) -> Fields:
         """Per spatial axis, the receptive field of the output (``None`` where undefined)."""
-        fields: Fields = self[7]
+        fields: Fields = self[8]
         return fields
 
     @property
@@ -182,7 +190,7 @@ class Row(tuple):  # type: ignore[type-arg]
     @property
     def notes(self) -> tuple[str, ...]:
         """Remarks that are not errors."""
-        merged: tuple[str, ...] = self[8]
+        merged: tuple[str, ...] = self[9]
         return merged or self.layer._notes(self.input_shape)
 
     @property
@@ -198,13 +206,13 @@ class Row(tuple):  # type: ignore[type-arg]
     @property
     def depth(self) -> int:
         """Nesting depth: the number of dotted components of the path, less one."""
-        depth, path = -1, self[0]
+        depth, path = 0, self[0]
         while path is not None:
             depth, path = depth + 1, path[0]
         return depth
 
     def _key(self) -> tuple[object, ...]:
-        return (self.path, *self[1:])
+        return (self.path, *self[2:])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Row):
@@ -253,11 +261,13 @@ class Report:
     """
 
     __slots__ = (
-        "batch_size", "input_shape", "network", "output_shape", "outputs", "problems", "receptive_field", "rows",
+        "_records", "_rows", "batch_size", "input_shape", "network", "output_shape", "outputs", "problems",
+        "receptive_field",
     )  # fmt: skip
     network: Layer
     input_shape: Shape
-    rows: tuple[Row, ...]
+    _records: Sequence[tuple[Any, ...]]
+    _rows: tuple[Row, ...] | None
     output_shape: Shape | None
     receptive_field: Fields
     problems: tuple[ConvShapeError, ...]
@@ -269,7 +279,7 @@ class Report:
         self,
         network: Layer,
         input_shape: Shape,
-        rows: tuple[Row, ...],
+        rows: Sequence[tuple[object, ...]],
         output_shape: Shape | None,
         receptive_field: Fields,
         problems: tuple[ConvShapeError, ...] = (),
@@ -280,7 +290,8 @@ class Report:
         setter(self, "batch_size", batch_size)
         setter(self, "network", network)
         setter(self, "input_shape", input_shape)
-        setter(self, "rows", rows)
+        setter(self, "_records", rows)  # a trace's plain tuples: Row objects are made when read
+        setter(self, "_rows", None)
         setter(self, "output_shape", output_shape)
         setter(self, "receptive_field", receptive_field)
         setter(self, "problems", problems)
@@ -293,19 +304,28 @@ class Report:
         return (Report, tuple(getattr(self, name) for name in _REPORT_FIELDS))
 
     @property
+    def rows(self) -> tuple[Row, ...]:
+        """One :class:`Row` per leaf layer and per merge point, in the order they were traced."""
+        rows: tuple[Row, ...] | None = self._rows
+        if rows is None:  # two threads may both get here: they make equal tuples
+            rows = tuple([_new(Row, record) for record in self._records])
+            object.__setattr__(self, "_rows", rows)
+        return rows
+
+    @property
     def total_params(self) -> int:
         """Sum of the rows' parameters."""
-        return sum(row[4] for row in self.rows)
+        return sum(row[5] for row in self._records)
 
     @property
     def total_macs(self) -> int:
         """Sum of the rows' multiply-accumulates (per sample, bias excluded)."""
-        return sum(row[6] for row in self.rows)
+        return sum(row[7] for row in self._records)
 
     @property
     def total_kernels(self) -> int:
         """Sum of the rows' 2-D kernel counts."""
-        return sum(row[5] for row in self.rows)
+        return sum(row[6] for row in self._records)
 
     @property
     def total_trainable_params(self) -> int:
@@ -319,7 +339,7 @@ class Report:
 
     def __repr__(self) -> str:
         return (
-            f"<Report {fmt_shape(self.input_shape)} -> {fmt_shape(self.output_shape)}: {len(self.rows)} rows, "
+            f"<Report {fmt_shape(self.input_shape)} -> {fmt_shape(self.output_shape)}: {len(self._records)} rows, "
             f"{grouped(self.total_params)} params, {grouped(self.total_macs)} MACs"
             + (f", {len(self.problems)} problems" if self.problems else "")
             + ">"
@@ -481,10 +501,14 @@ _UNKNOWN = (None, 0, 0, 0, None)
 
 
 class _Tracer:
-    """Rows and problems of one trace; ``collect`` keeps going past problems (``check``)."""
+    """Rows and problems of one trace; ``collect`` keeps going past problems (``check``).
+
+    A row is recorded as a plain tuple laid out as :class:`Row` (the report makes the Row
+    objects when they are read).
+    """
 
     __slots__ = (
-        "batch_size", "channels_last", "collect", "graph", "input_shape", "last_fields", "network", "pending",
+        "batch_size", "channels_last", "collect", "graph", "input_fields", "input_shape", "network", "pending",
         "problems", "rows",
     )  # fmt: skip
 
@@ -496,28 +520,34 @@ class _Tracer:
         self.channels_last = channels_last
         self.input_shape = input_shape
         self.collect = collect
-        self.rows: list[Row] = []
+        self.rows: list[tuple[object, ...]] = []
         self.problems: list[ConvShapeError] = []
         self.pending: list[ConvShapeError] = []  # a leaf's problems, before they are located
         ndim = len(input_shape) - 1
-        self.last_fields: Fields = (ReceptiveField(),) * ndim if ndim else None
+        self.input_fields: Fields = (ReceptiveField(),) * ndim if ndim else None
         self.graph: _GraphFrame | None = None  # a root Graph's frame, for its named outputs
 
-    def leaf(self, layer: Layer, path: PathNode, value: Value) -> Value:
+    def leaf(self, layer: Layer, path: tuple[PathNode, str | int], value: Value) -> Value:
+        """Apply a leaf by its own rule (``_apply``); :func:`_leaves` applies the common ones inline."""
         shape, fields = value
         found = self.pending
         out, params, kernels, macs, moved = _UNKNOWN if shape is None else layer._apply(shape, fields, found)
-        if out is not None:
-            if len(out) >= 2:
-                self.last_fields = moved
-            else:
-                moved = None
+        if out is not None and len(out) < 2:
+            moved = None  # no spatial axis: no receptive field
         if found:  # raises here in trace(): the partial report ends before this layer
             self.found(found, path, layer, shape)
-        self.rows.append(_new(Row, (path, layer, shape, out, params, kernels, macs, moved, ())))
+        self.rows.append((path[0], path[1], layer, shape, out, params, kernels, macs, moved, ()))
         return value if out is shape and moved is fields else (out, moved)
 
     def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:
+        if code == _RESIDUAL:  # the common case first: equal shapes, fields merged without a note
+            (body, body_fields), (short, short_fields) = inputs
+            if body == short and body is not None and len(body) >= 2 and None not in body:
+                pair = merge_pair(body_fields, short_fields)
+                if pair is not None:
+                    assert path is not None
+                    self.rows.append((path[0], path[1], layer, value[0], body, 0, 0, 0, pair, ()))
+                    return body, pair
         found: list[ConvShapeError] = []
         shapes = [shape for shape, _ in inputs]
         incoming = [f for _, f in inputs]
@@ -531,15 +561,14 @@ class _Tracer:
             shape = concatenate(shapes, 0, found)
         else:
             shape, params, macs = layer._combine(shapes, found)  # type: ignore[attr-defined]
-        if shape is not None:
-            if len(shape) >= 2:
-                self.last_fields = fields
-            else:
-                fields = None
+        if shape is not None and len(shape) < 2:
+            fields = None
         if found:
             self.found(found, path, layer)
+        assert path is not None  # a merge belongs to a container inside the root Sequential or Graph
+        parent, segment = path
         self.rows.append(
-            _new(Row, (path, layer, value[0], shape, params, 0, macs, fields, tuple(notes) if notes else ()))
+            (parent, segment, layer, value[0], shape, params, 0, macs, fields, tuple(notes) if notes else ())
         )
         return shape, fields
 
@@ -574,9 +603,15 @@ class _Tracer:
             env = self.graph.env
             outputs = {name: env[name][0] if name in env else None for name in self.graph.node.outputs}
         rows = tuple(self.rows)
+        fields = self.input_fields  # the network's field: the last row's with spatial axes
+        for row in reversed(rows):
+            out: Shape | None = row[4]  # type: ignore[assignment]
+            if out is not None and len(out) >= 2:
+                fields = row[8]  # type: ignore[assignment]
+                break
         problems = tuple(self.problems)
         return Report(
-            self.network, self.input_shape, rows, output, self.last_fields, problems, outputs, self.batch_size
+            self.network, self.input_shape, rows, output, fields, problems, outputs, self.batch_size
         )
 
 
@@ -701,6 +736,81 @@ def _one_per_rule(found: list[ConvShapeError]) -> list[ConvShapeError]:
 # and shortcut, a Concat its branches), and a merge of the chains' outputs.
 
 _NO_LAYERS: tuple[Layer, ...] = ()
+_NO_CHAIN = Sequential()
+
+
+def _leaves(
+    tracer: _Tracer, chain: Sequential, prefix: PathNode, start: int, value: Value
+) -> tuple[int, Value]:
+    """Apply ``chain.layers[start:]`` to *value* until a container: ``(its index, the value)``,
+    or ``(len(layers), the output)``.
+
+    The common leaves are applied here, from the rule each derived when it was built
+    (``chain._ops``, see ``layers.PASS``): a pass-through, a BatchNorm, and a window with
+    explicit padding on a square 2-D map with a square receptive field.  Everything else, and
+    every case a rule does not settle (an unknown size, a problem to report), is the layer's own
+    ``_apply`` through :meth:`_Tracer.leaf`, which has the messages.
+    """
+    layers, ops = chain.layers, chain._ops
+    append = tracer.rows.append
+    shape, fields = value
+    for position in range(start, len(layers)):
+        op = ops[position]
+        if op is not None and shape is not None:
+            code = op[0]
+            if code == PASS:
+                append((prefix, position, layers[position], shape, shape, 0, 0, 0, fields, ()))
+                continue
+            channels = shape[0]
+            if code == NORM and channels is not None:
+                append((prefix, position, layers[position], shape, shape, channels * op[1], 0, 0, fields, ()))
+                continue
+            if code == WINDOW and len(shape) == 3 and fields is not None:
+                _, extent, stride, before, after, counts = op
+                _, height, width = shape
+                out = (height + before + after - extent) // stride + 1 if height == width and height else 0
+                if counts is None:  # pooling keeps the channels
+                    params = kernels = macs = 0
+                    result = (channels, out, out)
+                else:
+                    out_channels, groups, in_channels, k, bias = counts
+                    if channels is None or channels % groups or in_channels not in (None, channels):
+                        out = 0  # a problem: the layer's own rule words it
+                    kernels = out_channels * (channels // groups) if out else 0
+                    weights = kernels * k * k
+                    params, macs = weights + bias, weights * out * out
+                    result = (out_channels, out, out)
+                field = fields[0]
+                if (
+                    out >= 1
+                    and field.__class__ is ReceptiveField
+                    and (fields[1] is field or fields[1] == field)
+                ):
+                    seen, jump, padding = field
+                    field = _new(
+                        ReceptiveField, (seen + (extent - 1) * jump, jump * stride, padding + before * jump)
+                    )
+                    fields = (field, field)
+                    append(
+                        (prefix, position, layers[position], shape, result, params, kernels, macs, fields, ())
+                    )
+                    shape = result
+                    continue
+        layer = layers[position]
+        if not layer._container:
+            shape, fields = tracer.leaf(layer, (prefix, position), (shape, fields))
+        elif layer.__class__ is Residual and layer._flat:  # a block of leaves: traced here, no frame
+            path, value = (prefix, position), (shape, fields)
+            body = _leaves(tracer, layer.body, (path, "body"), 0, value)[1]
+            short = (
+                value
+                if layer.shortcut is None
+                else _leaves(tracer, layer.shortcut, (path, "shortcut"), 0, value)[1]
+            )
+            shape, fields = tracer.merge(_RESIDUAL, layer, path, value, [body, short])
+        else:
+            return position, (shape, fields)
+    return len(layers), (shape, fields)
 
 
 class _ChainsFrame:
@@ -710,33 +820,27 @@ class _ChainsFrame:
         self.node, self.path, self.input, self.value = node, path, value, value
         self.chain = self.position = 0
         self.outputs: list[Value] = []
-        self.chains: list[tuple[tuple[Layer, ...], PathNode]]
+        self.chains: list[tuple[Sequential, PathNode]]
         if isinstance(node, Sequential):
-            self.code, self.chains = None, [(node.layers, path)]
+            self.code, self.chains = None, [(node, path)]
         elif isinstance(node, Residual):
-            short = _NO_LAYERS if node.shortcut is None else node.shortcut.layers
-            self.code, self.chains = (
-                _RESIDUAL,
-                [(node.body.layers, (path, "body")), (short, (path, "shortcut"))],
-            )
+            short = _NO_CHAIN if node.shortcut is None else node.shortcut
+            self.code, self.chains = _RESIDUAL, [(node.body, (path, "body")), (short, (path, "shortcut"))]
         else:
             assert isinstance(node, Concat)
             branches = (path, "branches")
             self.code = _CONCAT
-            self.chains = [(branch.layers, (branches, i)) for i, branch in enumerate(node.branches)]
+            self.chains = [(branch, (branches, i)) for i, branch in enumerate(node.branches)]
 
     def resume(self, tracer: _Tracer, result: Value | None) -> tuple[Layer, PathNode, Value] | None:
         value = self.value if result is None else result
-        leaf = tracer.leaf
         chains, chain, position = self.chains, self.chain, self.position
         while True:
-            layers, prefix = chains[chain]
-            for position in range(position, len(layers)):  # noqa: B020 (resumes where it stopped)
-                layer = layers[position]
-                if layer._container:
-                    self.chain, self.position, self.value = chain, position + 1, value
-                    return layer, (prefix, position), value
-                value = leaf(layer, (prefix, position), value)
+            sequence, prefix = chains[chain]
+            position, value = _leaves(tracer, sequence, prefix, position, value)
+            if position < len(sequence.layers):  # a container: trace it, then come back
+                self.chain, self.position, self.value = chain, position + 1, value
+                return sequence.layers[position], (prefix, position), value
             self.outputs.append(value)
             chain += 1
             if chain == len(chains):
@@ -793,7 +897,7 @@ def _run(
 ) -> Report:
     tracer = _Tracer(network, input_shape, collect, batch_size, channels_last)
     root = network if isinstance(network, (Sequential, Graph)) else Sequential(network)
-    first = _frame(root, None, (input_shape, tracer.last_fields))
+    first = _frame(root, None, (input_shape, tracer.input_fields))
     if isinstance(first, _GraphFrame):
         tracer.graph = first
     stack: list[Frame] = [first]

@@ -170,7 +170,11 @@ def test_random_table_counts_equal_the_grouped_counts() -> None:
     grouped = cs.trace(cs.Conv(256, 9, groups=4), (64, 14, 14)).rows[0]
     # 256 x 16 = 4,096 kernels; 4,096 x 81 + 256 = 332,032 params; 4,096 x 81 x 36 = 11,943,936 MACs
     assert (table.kernels, table.params, table.macs) == (4096, 332032, 11943936)
-    assert table[2:8] == grouped[2:8]
+
+    def numbers(row: cs.Row) -> tuple[object, ...]:
+        return row.input_shape, row.output_shape, row.params, row.kernels, row.macs, row.receptive_field
+
+    assert numbers(table) == numbers(grouped)
 
 
 def test_a_table_moves_the_receptive_field_as_a_plain_conv() -> None:

@@ -1,0 +1,143 @@
+"""The tracer's inline rules agree with the layers' own rules, row for row.
+
+The tracer applies the commonest leaves inline (a pass-through, a BatchNorm, a window with
+explicit padding on a square 2-D map; ``Sequential._ops``) and a Residual of leaves without a
+frame (``Residual._flat``).  Here every random network is traced twice: as built, and as a copy
+whose inline rules are switched off, so that every leaf goes through its own ``_apply`` and
+every container through a frame.  Rows (paths, shapes, counts, receptive fields, notes), the
+report's field and output, ``check``'s problems and ``trace``'s error must be the same.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Any
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install hypothesis)")
+from hypothesis import assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import convshape as cs  # noqa: E402
+
+CHANNELS = (3, 4, 8)
+#: examples per run (the long CI run draws more)
+EXAMPLES = 5_000 if os.environ.get("CONVSHAPE_LONG") == "1" else 300
+
+
+@st.composite
+def leaf(draw: Any) -> cs.Layer:
+    try:
+        return _leaf(draw)
+    except cs.ConvShapeError:  # a combination no spec accepts (groups that do not divide...)
+        assume(False)
+        raise
+
+
+def _leaf(draw: Any) -> cs.Layer:
+    kind = draw(st.sampled_from(["conv", "conv", "pool", "bn", "act", "other"]))
+    if kind == "conv":
+        k = draw(st.integers(1, 5))
+        return cs.Conv(
+            draw(st.sampled_from(CHANNELS)), k, stride=draw(st.integers(1, 3)),
+            padding=draw(st.one_of(st.integers(0, 3), st.just("same"), st.tuples(st.integers(0, 2), st.integers(0, 2)))),
+            dilation=draw(st.sampled_from([1, 1, 2])), groups=draw(st.sampled_from([1, 1, 2, 4])),
+            bias=draw(st.booleans()), in_channels=draw(st.sampled_from([None, None, 3, 4, 8])),
+        )  # fmt: skip
+    if kind == "pool":
+        k = draw(st.integers(1, 4))
+        convention = draw(st.sampled_from(["pytorch", "onnx"]))
+        p = draw(st.integers(0, k // 2 if convention == "pytorch" else k))
+        cls: type[cs.MaxPool] | type[cs.AvgPool] = draw(st.sampled_from([cs.MaxPool, cs.AvgPool]))
+        stride = draw(st.integers(1, 3))
+        return cls(k, stride=stride, padding=p, ceil_mode=draw(st.booleans()), convention=convention)
+    if kind == "bn":
+        return cs.BatchNorm(affine=draw(st.booleans()))
+    if kind == "act":
+        return draw(st.sampled_from([cs.Activation("relu"), cs.Dropout(0.1), cs.Identity()]))  # type: ignore[no-any-return]
+    return draw(  # type: ignore[no-any-return]
+        st.sampled_from(
+            [cs.ConvTranspose(4, 2, stride=2), cs.Upsample(scale_factor=2), cs.Flatten(), cs.Linear(8)]
+        )
+    )
+
+
+@st.composite
+def block(draw: Any, depth: int = 0) -> cs.Layer:
+    kind = draw(st.sampled_from(["leaf", "leaf", "residual", "nested", "concat"] if depth < 2 else ["leaf"]))
+    if kind == "residual":
+        body = draw(st.lists(leaf(), min_size=1, max_size=3))
+        shortcut = draw(st.one_of(st.none(), st.lists(leaf(), min_size=1, max_size=2)))
+        return cs.Residual(*body, shortcut=shortcut)
+    if kind == "nested":  # a Residual holding a container: traced with frames
+        return cs.Residual(draw(block(depth + 1)), draw(leaf()))
+    if kind == "concat":
+        return cs.Concat(*draw(st.lists(st.lists(leaf(), min_size=0, max_size=2), min_size=1, max_size=3)))
+    return draw(leaf())  # type: ignore[no-any-return]
+
+
+def _general(network: cs.Layer) -> cs.Layer:
+    """A copy of *network* with the inline rules switched off."""
+    copy: cs.Layer = pickle.loads(pickle.dumps(network))
+    stack: list[Any] = [copy]
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, cs.Sequential):
+            object.__setattr__(layer, "_ops", (None,) * len(layer.layers))
+            stack.extend(layer.layers)
+        elif isinstance(layer, cs.Residual):
+            object.__setattr__(layer, "_flat", False)
+            stack.append(layer.body)
+            if layer.shortcut is not None:
+                stack.append(layer.shortcut)
+        elif isinstance(layer, cs.Concat):
+            stack.extend(layer.branches)
+    return copy
+
+
+def _outcome(network: cs.Layer, shape: tuple[int, ...]) -> tuple[Any, ...]:
+    try:
+        report = cs.trace(network, shape)
+    except cs.ConvShapeError as err:
+        partial = err.report  # type: ignore[attr-defined]
+        return ("error", type(err), str(err), partial.rows, partial.receptive_field)
+    rows = [(row.path, row.notes, row.uncovered, row.windows, *row) for row in report.rows]
+    return ("ok", rows, report.output_shape, report.receptive_field, report.total_params, report.total_macs)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    layers=st.lists(block(), min_size=1, max_size=6),
+    shape=st.one_of(
+        st.tuples(st.sampled_from(CHANNELS), st.integers(1, 20), st.integers(1, 20)),
+        st.tuples(st.sampled_from(CHANNELS), st.integers(1, 20)),
+        st.tuples(st.sampled_from(CHANNELS), st.integers(1, 9), st.integers(1, 9), st.integers(1, 9)),
+        st.integers(1, 24).map(lambda n: (4, n, n)),
+    ),
+)
+def test_inline_rules_agree_with_the_layers_own(layers: list[cs.Layer], shape: tuple[int, ...]) -> None:
+    network = cs.Sequential(*layers)
+    general = _general(network)
+    assert _outcome(network, shape) == _outcome(general, shape)
+    assert [str(p) for p in cs.check(network, shape)] == [str(p) for p in cs.check(general, shape)]
+
+
+def test_the_inline_rules_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ResNet-18's convolutions, BatchNorms, activations and max pooling are applied inline: none
+    of their own ``_apply`` runs (the general path stays for the pooling head and the classifier)."""
+    calls: list[str] = []
+    for cls in (cs.Conv, cs.BatchNorm, cs.Activation, cs.MaxPool):
+        original = cls._apply
+
+        def spy(self: Any, *args: Any, original: Any = original) -> Any:
+            calls.append(self.kind)
+            return original(self, *args)
+
+        monkeypatch.setattr(cls, "_apply", spy)
+    report = cs.trace(cs.zoo.resnet18(), (3, 64, 64))
+    assert report.total_params == 11_689_512
+    assert calls == []
+    cs.trace(cs.zoo.resnet18(), (3, 64, 63))  # a map that is not square takes the layer's own rule
+    assert calls == ["Conv"]  # the stem: (64, 63) -> (32, 32), square from there on
