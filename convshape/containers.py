@@ -23,7 +23,7 @@ from _collections_abc import Sequence  # what collections.abc re-exports, withou
 
 from convshape._frozen import frozen
 from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, show, type_name
-from convshape.layers import Layer, _check_name, _set, fmt_shape
+from convshape.layers import INLINE_DEPTH, Layer, _check_name, _set, fmt_shape
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,6 +43,21 @@ __all__ = [
     "Sequential",
     "as_layer",
 ]
+
+
+def _flat_depth(children: Sequence[Layer]) -> int:
+    """``Layer._flat`` of a Sequential or Residual with these children: one more than the deepest
+    child container, if all of them may be walked in place; 0 if one may not, or if it is deeper
+    than ``INLINE_DEPTH`` (the tracer's walk in place recurses; frames take any depth)."""
+    depth = 1
+    for layer in children:
+        if layer._container:
+            inner = layer._flat
+            if not inner:
+                return 0
+            if inner >= depth:
+                depth = inner + 1
+    return depth if depth <= INLINE_DEPTH else 0
 
 
 def as_layer(item: object, where: str) -> Layer:
@@ -93,9 +108,11 @@ class Sequential(Layer):
 
     _container: ClassVar[bool] = True
     _nested: ClassVar[bool] = True
-    #: the children's ``_op`` (the tracer's inline rules), side by side with ``layers``
-    _private = ("_ops",)
+    #: the children's ``_op`` (the tracer's inline rules), side by side with ``layers``; and
+    #: whether the tracer walks it in place (see ``Layer._flat``)
+    _private = ("_ops", "_flat")
     _ops: tuple[FastOp | None, ...]
+    _flat: int
 
     def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
         children: list[Layer] = []
@@ -108,6 +125,7 @@ class Sequential(Layer):
         _set(self, "name", name)
         _check_name(self, name)
         _set(self, "_ops", tuple(ops))
+        _set(self, "_flat", _flat_depth(children))
 
     def describe(self) -> str:
         return f"Sequential({len(self.layers)} layers)"
@@ -131,9 +149,9 @@ class Residual(Layer):
 
     _container: ClassVar[bool] = True
     _nested: ClassVar[bool] = True
-    #: body and shortcut hold only leaves: the tracer applies the block in place
+    #: whether the tracer walks it in place (see ``Layer._flat``)
     _private = ("_flat",)
-    _flat: bool
+    _flat: int
 
     def __init__(
         self,
@@ -151,12 +169,8 @@ class Residual(Layer):
             _set(self, "shortcut", short if isinstance(short, Sequential) else Sequential(short))
         _set(self, "name", name)
         _check_name(self, name)
-        flat = True
-        for chain in (self.body.layers, () if self.shortcut is None else self.shortcut.layers):
-            for layer in chain:
-                if layer._container:
-                    flat = False
-        _set(self, "_flat", flat)
+        chains = (self.body,) if self.shortcut is None else (self.body, self.shortcut)
+        _set(self, "_flat", _flat_depth(chains))
 
     def describe(self) -> str:
         return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"

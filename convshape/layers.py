@@ -169,6 +169,8 @@ NORM = 1
 #: after, counts)``; *counts* ``(out_channels, groups, in_channels, kernel_size, bias
 #: parameters)`` for a convolution, None for pooling
 WINDOW = 2
+#: how deeply nested Sequentials and Residuals the tracer walks in place, without frames
+INLINE_DEPTH = 8
 _PASS_OP: FastOp = (PASS,)
 _NORM_OPS: tuple[FastOp, ...] = ((NORM, 0), (NORM, 1), (NORM, 2))
 _new = tuple.__new__
@@ -231,6 +233,9 @@ class Layer:
     #: what the tracer's inline fast path needs, derived when the spec is built (see FastOp),
     #: or None: the tracer calls :meth:`_apply`
     _op: FastOp | None = None
+    #: for a container, the nesting depth of containers it holds, if the tracer may walk it in
+    #: place (only Sequentials and Residuals, at most INLINE_DEPTH deep); 0: it takes a frame
+    _flat: int = 0
 
     @property
     def kind(self) -> str:

@@ -749,7 +749,9 @@ def _leaves(
     (``chain._ops``, see ``layers.PASS``): a pass-through, a BatchNorm, and a window with
     explicit padding on a square 2-D map with a square receptive field.  Everything else, and
     every case a rule does not settle (an unknown size, a problem to report), is the layer's own
-    ``_apply`` through :meth:`_Tracer.leaf`, which has the messages.
+    ``_apply`` through :meth:`_Tracer.leaf`, which has the messages.  Sequentials and Residuals
+    at most ``INLINE_DEPTH`` deep (``Layer._flat``) are walked here too, by recursion; deeper
+    ones, and other containers, get a frame.
     """
     layers, ops = chain.layers, chain._ops
     append = tracer.rows.append
@@ -799,7 +801,9 @@ def _leaves(
         layer = layers[position]
         if not layer._container:
             shape, fields = tracer.leaf(layer, (prefix, position), (shape, fields))
-        elif layer.__class__ is Residual and layer._flat:  # a block of leaves: traced here, no frame
+        elif not layer._flat:  # a frame of its own
+            return position, (shape, fields)
+        elif layer.__class__ is Residual:  # a shallow block: walked in place, without a frame
             path, value = (prefix, position), (shape, fields)
             body = _leaves(tracer, layer.body, (path, "body"), 0, value)[1]
             short = (
@@ -808,8 +812,9 @@ def _leaves(
                 else _leaves(tracer, layer.shortcut, (path, "shortcut"), 0, value)[1]
             )
             shape, fields = tracer.merge(_RESIDUAL, layer, path, value, [body, short])
-        else:
-            return position, (shape, fields)
+        else:  # a shallow Sequential
+            assert isinstance(layer, Sequential)
+            shape, fields = _leaves(tracer, layer, (prefix, position), 0, (shape, fields))[1]
     return len(layers), (shape, fields)
 
 

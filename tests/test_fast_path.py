@@ -1,8 +1,8 @@
 """The tracer's inline rules agree with the layers' own rules, row for row.
 
 The tracer applies the commonest leaves inline (a pass-through, a BatchNorm, a window with
-explicit padding on a square 2-D map; ``Sequential._ops``) and a Residual of leaves without a
-frame (``Residual._flat``).  Here every random network is traced twice: as built, and as a copy
+explicit padding on a square 2-D map; ``Sequential._ops``) and walks shallow Sequentials and
+Residuals in place, without frames (``Layer._flat``).  Here every random network is traced twice: as built, and as a copy
 whose inline rules are switched off, so that every leaf goes through its own ``_apply`` and
 every container through a frame.  Rows (paths, shapes, counts, receptive fields, notes), the
 report's field and output, ``check``'s problems and ``trace``'s error must be the same.
@@ -86,9 +86,10 @@ def _general(network: cs.Layer) -> cs.Layer:
         layer = stack.pop()
         if isinstance(layer, cs.Sequential):
             object.__setattr__(layer, "_ops", (None,) * len(layer.layers))
+            object.__setattr__(layer, "_flat", 0)
             stack.extend(layer.layers)
         elif isinstance(layer, cs.Residual):
-            object.__setattr__(layer, "_flat", False)
+            object.__setattr__(layer, "_flat", 0)
             stack.append(layer.body)
             if layer.shortcut is not None:
                 stack.append(layer.shortcut)
@@ -141,3 +142,20 @@ def test_the_inline_rules_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == []
     cs.trace(cs.zoo.resnet18(), (3, 64, 63))  # a map that is not square takes the layer's own rule
     assert calls == ["Conv"]  # the stem: (64, 63) -> (32, 32), square from there on
+
+
+@pytest.mark.parametrize("depth", [1, 4, 5, 6, 30])
+def test_nested_containers_walked_in_place_or_in_frames_agree(depth: int) -> None:
+    """Sequentials and Residuals nested up to INLINE_DEPTH are walked in place, deeper ones in
+    frames: the same rows either way, at the boundary too."""
+    network: cs.Layer = cs.Conv(4, 3, padding=1)
+    for level in range(depth):
+        network = (
+            cs.Residual(network, cs.BatchNorm())
+            if level % 2
+            else cs.Sequential(network, cs.Activation("relu"), cs.MaxPool(3, stride=1, padding=1))
+        )
+    # a Residual's body is a Sequential of its own: two levels; the deepest walked in place is 8
+    levels = depth + depth // 2
+    assert network._flat == (levels if levels <= cs.layers.INLINE_DEPTH else 0)
+    assert _outcome(network, (4, 9, 9)) == _outcome(_general(network), (4, 9, 9))
