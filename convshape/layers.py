@@ -363,14 +363,22 @@ class _Window(Layer):
             and k >= 1 and s >= 1 and d >= 1 and p >= 0
             and (kind != "pool" or p <= k // 2 or not self._limits_padding())
         ):  # fmt: skip
-            rank = 0
-            params: tuple[AxisParams, ...] = (_new(AxisParams, (kind, k, s, d, (p, p), 0, ceil)),)
-        else:
-            try:
-                rank = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op) or 0
-                params = self._axes_params(rank or 1)
-            except ConvShapeError as err:
-                raise err.located(self.kind) from None
+            _set(self, "_params", (_new(AxisParams, (kind, k, s, d, (p, p), 0, ceil)),))
+            _set(self, "_rank", 0)
+            if ceil:
+                _set(self, "_fast", (None,))
+                _set(self, "_same", None)
+            else:  # as _fast() would make them, without its calls
+                extent = d * (k - 1) + 1
+                _set(self, "_fast", ((extent, s, p, p, 0),))
+                _set(self, "_same", (extent, s, p, p, 0, (extent, s, p, d)))
+            _set(self, "_op", self._fast_op())
+            return
+        try:
+            rank = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op) or 0
+            params = self._axes_params(rank or 1)
+        except ConvShapeError as err:
+            raise err.located(self.kind) from None
         fast = tuple(_fast(q) for q in params)
         _set(self, "_params", params)
         _set(self, "_fast", fast)
@@ -1288,8 +1296,12 @@ class BatchNorm(Layer):
     _private = ("_op",)
 
     def __post_init__(self) -> None:
-        for flag in ("affine", "center", "scale", "batches_tracked"):
-            _check_bool("BatchNorm", flag, getattr(self, flag))
+        if not (  # the common case, checked at once
+            self.affine.__class__ is bool and self.center.__class__ is bool and self.scale.__class__ is bool
+            and self.batches_tracked.__class__ is bool
+        ):  # fmt: skip
+            for flag in ("affine", "center", "scale", "batches_tracked"):
+                _check_bool("BatchNorm", flag, getattr(self, flag))
         if self.affine and not (self.center or self.scale):
             raise ParameterError(
                 "center=False and scale=False learn nothing: use affine=False", where="BatchNorm"
