@@ -36,6 +36,7 @@ def test_trace_sweep_and_scaling_benchmarks_print_their_figures(capsys: pytest.C
     if "torch" in sys.modules or importlib.util.find_spec("torch") is not None:
         assert "meta forward (eval, no_grad)" in out
         assert "target >= 300x" in out
+        assert "pure-Python floor (benchmarks/floor.py" in out
         assert "target >= 100x" in out
         if importlib.util.find_spec("torchinfo") is not None:
             assert "torchinfo.summary (eval)" in out
