@@ -300,6 +300,11 @@ def _restore(cls: type, state: tuple[tuple[str, object], ...]) -> object:
     obj: object = object.__new__(cls)
     for name, value in state:
         object.__setattr__(obj, name, value)
+    if len(state) < len(cls.__slots__) - ("_hash" in cls.__slots__):  # type: ignore[attr-defined]
+        # pickled by an earlier version, without a value derived since: derive it again
+        derive = getattr(obj, "_derive", None) or getattr(obj, "__post_init__", None)
+        if derive is not None:
+            derive()
     return obj
 
 

@@ -23,7 +23,7 @@ from _collections_abc import Sequence  # what collections.abc re-exports, withou
 
 from convshape._frozen import frozen
 from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, show, type_name
-from convshape.layers import INLINE_DEPTH, Layer, _check_name, _set, fmt_shape
+from convshape.layers import INLINE, INLINE_DEPTH, Layer, _check_name, _set, fmt_shape
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,12 +120,17 @@ class Sequential(Layer):
         for i, item in enumerate(layers):
             layer = item if isinstance(item, Layer) else as_layer(item, f"Sequential item {i}")
             children.append(layer)
-            ops.append(layer._op)
+            ops.append(layer._op if layer.__class__ in INLINE else None)
         _set(self, "layers", tuple(children))
         _set(self, "name", name)
         _check_name(self, name)
         _set(self, "_ops", tuple(ops))
-        _set(self, "_flat", _flat_depth(children))
+        _set(self, "_flat", _flat_depth(children) if self.__class__ is Sequential else 0)
+
+    def _derive(self) -> None:
+        """What ``__init__`` derives from the children (for a spec pickled by an earlier version)."""
+        _set(self, "_ops", tuple([layer._op if layer.__class__ in INLINE else None for layer in self.layers]))
+        _set(self, "_flat", _flat_depth(self.layers) if self.__class__ is Sequential else 0)
 
     def describe(self) -> str:
         return f"Sequential({len(self.layers)} layers)"
@@ -169,8 +174,11 @@ class Residual(Layer):
             _set(self, "shortcut", short if isinstance(short, Sequential) else Sequential(short))
         _set(self, "name", name)
         _check_name(self, name)
+        self._derive()
+
+    def _derive(self) -> None:
         chains = (self.body,) if self.shortcut is None else (self.body, self.shortcut)
-        _set(self, "_flat", _flat_depth(chains))
+        _set(self, "_flat", _flat_depth(chains) if self.__class__ is Residual else 0)
 
     def describe(self) -> str:
         return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"

@@ -1810,3 +1810,8 @@ class EuclideanRBF(Layer):
         rows = shape[:-1]
         macs = 0 if None in rows else fin * self.out_features * prod(rows)  # type: ignore[arg-type]
         return out, fin * self.out_features, 0, macs, None
+
+
+#: the classes whose ``_op`` the tracer applies inline; a subclass (which may override the rules
+#: in ``_apply``) is applied by its own ``_apply``
+INLINE: frozenset[type[Layer]] = frozenset({Conv, MaxPool, AvgPool, BatchNorm, Activation, Dropout, Identity})

@@ -115,7 +115,7 @@ class Row(tuple):  # type: ignore[type-arg]
     @property
     def path(self) -> str:
         """The dotted path, e.g. ``"4.body.0"``."""
-        return _join((self[0], self[1]))
+        return _join((self[0], self[1])) if self[1] is not None else _join(self[0])
 
     @property
     def layer(self) -> Layer:
@@ -290,6 +290,11 @@ class Report:
         setter(self, "batch_size", batch_size)
         setter(self, "network", network)
         setter(self, "input_shape", input_shape)
+        if (
+            rows and len(rows[0]) == 9
+        ):  # pickled by an earlier version: the path was one (parent, segment) node
+            old: Sequence[Any] = rows
+            rows = tuple((*((None, None) if row[0] is None else row[0]), *row[1:]) for row in old)
         setter(self, "_records", rows)  # a trace's plain tuples: Row objects are made when read
         setter(self, "_rows", None)
         setter(self, "output_shape", output_shape)

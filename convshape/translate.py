@@ -181,7 +181,10 @@ def padding_for(layer: Layer, input_shape: Sequence[int]) -> PaddingTranslation:
         return PaddingTranslation(pads, pytorch, tf, keras, onnx, tuple(notes))
 
     is_pool = isinstance(layer, (MaxPool, AvgPool))
-    if symmetric and (not is_pool or all(b <= w.kernel // 2 for b, w in zip(sym, windows, strict=True))):
+    dilated_pool = is_pool and any(w.dilation > 1 for w in windows)
+    if isinstance(layer, AvgPool) and dilated_pool:
+        pytorch = "cannot be expressed (PyTorch's average pooling has no dilation)"
+    elif symmetric and (not is_pool or all(b <= w.kernel // 2 for b, w in zip(sym, windows, strict=True))):
         pytorch = f"padding={sym_text}"
         if not is_pool and same_upper and all(w.stride == 1 for w in windows):
             pytorch += " (or padding='same')"
@@ -190,16 +193,22 @@ def padding_for(layer: Layer, input_shape: Sequence[int]) -> PaddingTranslation:
         pytorch = f"F.pad(x, {_torch_pad(pads)}{fill}) then padding=0"
         if is_pool:
             kind = (
-                "max pooling" if isinstance(layer, MaxPool) else "average pooling, where padded zeros count"
+                "max pooling"
+                if isinstance(layer, MaxPool)
+                else "average pooling: the padded zeros then count in every average, ONNX's count_include_pad=1"
             )
+            rule = "symmetric padding only" if not symmetric else "padding of at most kernel_size // 2"
             notes.append(
-                f"PyTorch pools take symmetric padding only: pad with F.pad(x, {_torch_pad(pads)}{fill}) first ({kind})"
+                f"PyTorch pools take {rule}: pad with F.pad(x, {_torch_pad(pads)}{fill}) first ({kind})"
             )
         else:
             notes.append(
                 f"PyTorch convolutions pad symmetrically: pad with F.pad(x, {_torch_pad(pads)}) first"
             )
-    if zero:
+    if dilated_pool:
+        tf = "tf.nn.pool with dilations (tf.nn.max_pool and avg_pool have none), padding 'SAME' or 'VALID' only"
+        keras = "cannot be expressed (Keras pools have no dilation)"
+    elif zero:
         tf, keras = "padding='VALID'", "padding='valid'"
     elif same_upper:
         tf, keras = "padding='SAME'", "padding='same'"

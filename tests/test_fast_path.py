@@ -159,3 +159,46 @@ def test_nested_containers_walked_in_place_or_in_frames_agree(depth: int) -> Non
     levels = depth + depth // 2
     assert network._flat == (levels if levels <= cs.layers.INLINE_DEPTH else 0)
     assert _outcome(network, (4, 9, 9)) == _outcome(_general(network), (4, 9, 9))
+
+
+def test_subclasses_take_their_own_rules() -> None:
+    """A subclass of a spec may change its rule: it is never applied by the parent's inline rule,
+    and a Residual subclass is traced like a Residual."""
+
+    class Doubled(cs.Conv):  # counts every parameter twice
+        def _apply(self, *args: Any) -> Any:
+            out, params, kernels, macs, fields = cs.Conv._apply(self, *args)
+            return out, 2 * params, kernels, macs, fields
+
+    class Block(cs.Residual):
+        pass
+
+    report = cs.trace([Block(cs.Conv(4, 3, padding=1)), Doubled(4, 3, padding=1)], (4, 8, 8))
+    assert [row.params for row in report.rows] == [148, 0, 2 * 148]
+
+
+def test_specs_pickled_without_their_derived_values_derive_them() -> None:
+    """A spec pickled by an earlier version lacks the values derived since (the tracer's rules):
+    unpickling derives them again, and it traces as one built now."""
+    from convshape._frozen import _restore
+
+    def state(layer: Any) -> tuple[tuple[str, object], ...]:
+        derived = {"_op", "_ops", "_flat", "_hash"}
+        return tuple((name, getattr(layer, name)) for name in type(layer).__slots__ if name not in derived)
+
+    conv, norm = cs.Conv(8, 3, padding=1), cs.BatchNorm()
+    old_conv, old_norm = _restore(cs.Conv, state(conv)), _restore(cs.BatchNorm, state(norm))
+    body = cs.Sequential(conv, norm)
+    old_body = _restore(cs.Sequential, (("layers", (old_conv, old_norm)), ("name", None)))
+    old_block = _restore(cs.Residual, (("body", old_body), ("shortcut", None), ("name", None)))
+    assert old_block == cs.Residual(*body.layers)
+    assert _outcome(old_block, (8, 6, 6)) == _outcome(cs.Residual(*body.layers), (8, 6, 6))
+
+
+def test_reports_pickled_with_rows_of_nine_fields_read_alike() -> None:
+    """Rows were once nine fields, the path one node: such a report reads the same numbers."""
+    report = cs.trace(cs.zoo.seed(), (1, 83, 83))
+    old_rows = [((row[0], row[1]), *row[2:]) for row in report.rows]
+    old = cs.Report(report.network, report.input_shape, old_rows, report.output_shape, report.receptive_field)
+    assert old.rows == report.rows
+    assert (old.total_params, old.total_macs, old.total_kernels) == (363237, 41129792, 4160)

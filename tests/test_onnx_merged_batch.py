@@ -222,3 +222,65 @@ def test_pools_follow_onnx_rules(op: str, attrs: dict[str, Any]) -> None:
     report = cs.trace(spec, (3, 9, 9))
     assert (BATCH, *(report.output_shape or ())) == _run(model, (3, 9, 9))
     assert report.rows[0].layer.convention == "onnx"  # type: ignore[attr-defined]
+
+
+def _with_weight(nodes: list[Any], inits: list[Any]) -> cs.Report:
+    model = _model(nodes, inits, (3, 5))
+    report = cs.trace(from_onnx(model), (3, 5))
+    assert (BATCH, *(report.output_shape or ())) == _run(model, (3, 5))
+    return report
+
+
+def test_a_weight_computed_from_weights_counts_them() -> None:
+    """``x + 2 * w``, ``x * exp(w)``, ``x @ (2 * w)``: the parameters are w's, once, however the
+    exporter computed the constant; a CastLike's second input only gives the type."""
+    two = numpy_helper.from_array(np.array(2.0, dtype=np.float32), "two")
+    w = _random("w", 5)
+    doubled = helper.make_node("Mul", ["w", "two"], ["w2"], name="double")
+    report = _with_weight([doubled, helper.make_node("Add", ["x", "w2"], ["y"], name="add")], [w, two])
+    assert report.total_params == 5
+    exp = helper.make_node("Exp", ["w"], ["we"], name="exp")
+    report = _with_weight([exp, helper.make_node("Mul", ["x", "we"], ["y"], name="scale")], [w])
+    assert report.total_params == 5
+    both = helper.make_node("Add", ["w2", "w"], ["w3"], name="both")  # made from w twice: w once
+    report = _with_weight([doubled, both, helper.make_node("Add", ["x", "w3"], ["y"], name="add")], [w, two])
+    assert report.total_params == 5
+    m = _random("m", 5, 4)
+    nodes = [
+        helper.make_node("Mul", ["m", "two"], ["m2"], name="double"),
+        helper.make_node("MatMul", ["x", "m2"], ["y"], name="dense"),
+    ]
+    report = _with_weight(nodes, [m, two])
+    assert (report.total_params, report.total_macs) == (20, 3 * 5 * 4)
+    nodes = [
+        helper.make_node("ConstantOfShape", ["five"], ["zeros"], name="zeros"),
+        helper.make_node("CastLike", ["zeros", "m"], ["typed"], name="typed"),
+        helper.make_node("Add", ["x", "typed"], ["y"], name="add"),
+    ]
+    assert _with_weight(nodes, [_ints("five", [5]), m]).total_params == 0
+
+
+def test_slices_of_a_table_count_what_they_take() -> None:
+    """A bias cut in two halves, each added to its part of the data: 6 parameters, not 12."""
+    nodes = [
+        helper.make_node("Slice", ["b", "s0", "e0"], ["b1"], name="first"),
+        helper.make_node("Slice", ["b", "s1", "e1"], ["b2"], name="second"),
+        helper.make_node("Concat", ["b1", "b2"], ["bb"], name="join", axis=0),
+        helper.make_node("Add", ["x", "bb"], ["y"], name="add"),
+    ]
+    inits = [_random("b", 6), _ints("s0", [0]), _ints("e0", [3]), _ints("s1", [3]), _ints("e1", [6])]
+    model = _model(nodes, inits, (4, 6))
+    report = cs.trace(from_onnx(model), (4, 6))
+    assert (BATCH, *(report.output_shape or ())) == _run(model, (4, 6))
+    assert report.total_params == 6
+
+
+def test_a_graph_without_metadata_reads() -> None:
+    """GraphProto has ``metadata_props`` from IR version 10 (onnx 1.16): an older graph has no
+    signature to read, so every floating-point initializer is a weight."""
+    from convshape.adapters._onnx import _buffers
+
+    class OldGraph:
+        pass
+
+    assert _buffers(OldGraph()) == frozenset()

@@ -77,3 +77,18 @@ def test_pytorch_and_onnx_translations_reproduce_the_output() -> None:
         model = onnx.shape_inference.infer_shapes(helper.make_model(graph), strict_mode=True)
         dims = model.graph.output[0].type.tensor_type.shape.dim
         assert (dims[1].dim_value, dims[2].dim_value) == expected
+
+
+def test_a_dilated_pool_is_not_given_a_translation_that_drops_the_dilation() -> None:
+    """Keras pools and tf.nn.max_pool/avg_pool have no dilation, nor has PyTorch's average pooling."""
+    dilated_max = cs.padding_for(cs.MaxPool(3, dilation=2, padding=1), (3, 16, 16))
+    assert dilated_max.pytorch == "padding=1"
+    assert dilated_max.keras.startswith("cannot be expressed")
+    assert "tf.nn.pool with dilations" in dilated_max.tensorflow
+    dilated_avg = cs.padding_for(
+        cs.AvgPool(3, stride=1, dilation=2, padding=2, convention="onnx"), (3, 16, 16)
+    )
+    assert dilated_avg.pytorch.startswith("cannot be expressed")
+    wide = cs.padding_for(cs.AvgPool(3, padding=2, convention="onnx"), (3, 16, 16))
+    assert wide.pytorch == "F.pad(x, (2, 2, 2, 2)) then padding=0"
+    assert any("at most kernel_size // 2" in note and "count_include_pad=1" in note for note in wide.notes)

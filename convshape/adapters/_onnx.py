@@ -101,6 +101,10 @@ MERGED_READERS = frozenset(
 )  # fmt: skip
 #: how a merged activation holds the batch in the axis ``shape[bpos]`` (see _Act)
 OUTER, INNER = 1, 2
+#: operators whose result is true or false: a mask, even when computed from weights
+PREDICATES = frozenset(
+    {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not", "IsNaN", "IsInf"}
+)
 RANDOM = ("RandomUniformLike", "RandomNormalLike", "RandomUniform", "RandomNormal", "Bernoulli")
 AUTO_PAD = {"SAME_UPPER": "same", "SAME_LOWER": "same_lower", "VALID": "valid"}
 FLOAT_TYPES = {
@@ -118,17 +122,18 @@ SYMBOLIC_BATCH = 9973
 class _Const:
     """A tensor known without running the model: its dims, and its values when they were needed.
 
-    *params* is set on a tensor taken from weights whose count differs from its own size (a
-    relative position bias gathered from a smaller table counts the table)."""
+    *sources* names the weights (floating-point initializers) it holds or is computed from; it
+    is a weight itself if it has any.  *params* is set where the parameters behind it differ from
+    its own size: a relative position bias gathered from a smaller table counts the table."""
 
-    __slots__ = ("dims", "learned", "params", "proto", "random", "value")
+    __slots__ = ("dims", "params", "proto", "random", "sources", "value")
 
     def __init__(
         self,
         dims: tuple[int, ...],
         value: Any = None,
         proto: Any = None,
-        learned: bool = False,
+        sources: frozenset[str] = frozenset(),
         random: bool = False,
         params: int | None = None,
     ) -> None:
@@ -136,9 +141,22 @@ class _Const:
         self.dims = dims
         self.value = value
         self.proto = proto
-        #: a floating-point initializer, or taken from one by moving, gathering or slicing
-        self.learned = learned
+        self.sources = sources
         self.random = random  # noise (stochastic depth in a training-mode export)
+
+    def readable(self) -> bool:
+        """Whether its values are known or can be read (a small initializer): dims-only results of
+        folding (a large or computed-without-values tensor) cannot."""
+        return self.value is not None or (self.proto is not None and prod(self.dims) <= VALUE_LIMIT)
+
+    @property
+    def learned(self) -> bool:
+        """Whether it is a weight (or made from weights)."""
+        return bool(self.sources)
+
+    def count(self) -> int:
+        """The parameters behind it, if it is a weight."""
+        return prod(self.dims) if self.params is None else self.params
 
 
 class _Act:
@@ -181,7 +199,8 @@ def _buffers(graph: Any) -> frozenset[str]:
 
     The signature lists one input a line, ``b_name: BUFFER target='layers.0.attn_mask' ...``.
     """
-    text = next((entry.value for entry in graph.metadata_props if entry.key == SIGNATURE), "")
+    entries = getattr(graph, "metadata_props", ())  # GraphProto has it from IR version 10 (onnx 1.16)
+    text = next((entry.value for entry in entries if entry.key == SIGNATURE), "")
     names: set[str] = set()
     for line in text.splitlines():
         kind, _, rest = line.partition(": ")[2].partition(" target='")
@@ -233,8 +252,10 @@ class _Reader:
         dims = tuple(int(d) for d in proto.dims)
         if any(d < 0 for d in dims):
             raise SpecError(f"the initializer {proto.name!r} has negative dims {dims}")
-        learned = proto.data_type in FLOAT_TYPES and proto.name not in self.buffers
-        self.consts[proto.name] = _Const(dims, proto=proto, learned=learned)
+        weight = proto.data_type in FLOAT_TYPES and proto.name not in self.buffers
+        self.consts[proto.name] = _Const(
+            dims, proto=proto, sources=frozenset((proto.name,) if weight else ())
+        )
 
     def value(self, name: str, what: str = "") -> Any:
         """The values of a constant (read from the initializer now if needed); refuses big tensors."""
@@ -299,32 +320,51 @@ class _Reader:
         return copy
 
     def put(
-        self, name: str, value: Any, learned: bool = False, random: bool = False, params: int | None = None
+        self,
+        name: str,
+        value: Any,
+        sources: frozenset[str] = frozenset(),
+        random: bool = False,
+        params: int | None = None,
     ) -> None:
         array = np.asarray(value)
         dims = tuple(int(d) for d in array.shape)
-        self.consts[name] = _Const(dims, array, learned=learned, random=random, params=params)
+        self.consts[name] = _Const(dims, array, sources=sources, random=random, params=params)
 
     def put_dims(
         self,
         name: str,
         dims: Sequence[int],
-        learned: bool = False,
+        sources: frozenset[str] = frozenset(),
         random: bool = False,
         params: int | None = None,
     ) -> None:
         self.consts[name] = _Const(
-            tuple(int(d) for d in dims), None, learned=learned, random=random, params=params
+            tuple(int(d) for d in dims), None, sources=sources, random=random, params=params
         )
 
     @staticmethod
-    def weights(*consts: _Const) -> int | None:
-        """The parameters behind a constant computed from *consts* (None if none is a weight; a
-        one-element float, such as a scale or a fill value, is not one)."""
-        learned = {id(c): c for c in consts if c.learned and (c.params is not None or prod(c.dims) > 1)}
+    def pieces(consts: Sequence[_Const]) -> tuple[frozenset[str], int | None]:
+        """The sources and parameters of constants put side by side (Concat): each piece counts."""
+        learned = [c for c in consts if c.sources]
         if not learned:
-            return None
-        return sum(prod(c.dims) if c.params is None else c.params for c in learned.values())
+            return frozenset(), None
+        return frozenset().union(*(c.sources for c in learned)), sum(c.count() for c in learned)
+
+    @staticmethod
+    def computed(consts: Sequence[_Const]) -> tuple[frozenset[str], int | None]:
+        """The sources and parameters of a constant computed from *consts* (arithmetic, Concat).
+
+        Inputs made from the same weights count once (``w + w.T``), inputs made from different
+        ones add up; a one-element float (a scale, a fill value) is not a weight here.
+        """
+        by_sources: dict[frozenset[str], int] = {}
+        for c in consts:
+            if c.sources and (c.params is not None or prod(c.dims) > 1):
+                by_sources[c.sources] = max(by_sources.get(c.sources, 0), c.count())
+        if not by_sources:
+            return frozenset(), None
+        return frozenset().union(*by_sources), sum(by_sources.values())
 
     def ints(self, name: str, what: str) -> list[int]:
         value = self.value(name, what)
@@ -428,7 +468,9 @@ class _Reader:
             self.load_initializer(proto)
         for proto in self.graph.sparse_initializer:
             values = proto.values
-            self.consts[values.name] = _Const(tuple(int(d) for d in proto.dims), learned=True)
+            self.consts[values.name] = _Const(
+                tuple(int(d) for d in proto.dims), sources=frozenset((values.name,))
+            )
         inputs = [i for i in self.graph.input if i.name not in self.consts]
         if len(inputs) != 1:
             raise UnsupportedLayerError(
@@ -1153,16 +1195,20 @@ class _Reader:
             raise self.fail("CumSum of the data is not supported (only constants are folded)")
         values = self.value(node.input[0], "the data")
         axis = self.ints(node.input[1], "axis")
-        if len(axis) != 1 or not -values.ndim <= axis[0] < max(values.ndim, 1):
+        if values.ndim < 1 or values.dtype.kind not in "iuf":
+            raise self.bad(
+                f"CumSum needs numbers of rank 1 or more, got {values.dtype} of rank {values.ndim}"
+            )
+        if len(axis) != 1 or not -values.ndim <= axis[0] < values.ndim:
             raise self.bad(f"axis {axis} does not fit data of rank {values.ndim}")
         at = axis[0] % values.ndim
         data = np.flip(values, at) if a.get("reverse", 0) else values
         total = np.cumsum(data, axis=at, dtype=values.dtype)
-        if a.get("exclusive", 0):
-            total = total - data
-        self.put(
-            node.output[0], np.flip(total, at) if a.get("reverse", 0) else total
-        )  # computed: not a weight
+        if a.get("exclusive", 0):  # each sum without its own element: shifted by one place
+            head = np.zeros_like(np.take(total, [0], axis=at))
+            total = np.concatenate([head, np.take(total, range(total.shape[at] - 1), axis=at)], axis=at)
+        result = np.flip(total, at) if a.get("reverse", 0) else total
+        self.put(node.output[0], result)  # computed from constants, not from weights
 
     def constant_of_shape(self, node: Any, a: dict[str, Any]) -> None:
         if not node.input or not node.input[0]:
@@ -1214,11 +1260,20 @@ class _Reader:
         op = node.op_type
         names = list(node.input)
         consts = [self.consts[n] if n else None for n in names]
-        have_values = all(c is None or c.value is not None or prod(c.dims) <= VALUE_LIMIT for c in consts)
-        # Parameters are stored, not computed: arithmetic on constants builds masks, grids and
-        # scales (a Swin attention mask), not weights.  A cast passes a weight on.
-        params = self.weights(*(c for c in consts if c is not None)) if op in ("Cast", "CastLike") else None
-        learned = params is not None
+        have_values = all(c is None or c.readable() for c in consts)
+        # A constant computed from weights is made of them (``gamma.exp()``, ``16 * sigmoid(table)``);
+        # a comparison's result is a mask, Where's condition only chooses, CastLike's second
+        # input only gives a type.
+        chosen = (
+            []
+            if op in PREDICATES
+            else consts[1:]
+            if op == "Where"
+            else consts[:1]
+            if op == "CastLike"
+            else consts
+        )
+        sources, params = self.computed([c for c in chosen if c is not None])
         random = any(c is not None and c.random for c in consts)
         if op in ACTIVATIONS or op in BINARY or op == "MatMul":
             if not have_values or random:
@@ -1234,12 +1289,12 @@ class _Reader:
                 if found or out is None:
                     raise ShapeError(f"inputs {dims_in} do not fit", where=self.where)
                 self.put_dims(
-                    node.output[0], [int(v or 0) for v in out], learned=learned, random=random, params=params
+                    node.output[0], [int(v or 0) for v in out], sources=sources, random=random, params=params
                 )
                 return
             values = [self.value(n) if n else None for n in names]
             result = self.compute(op, values, a)
-            self.put(node.output[0], result, learned=learned, params=params)
+            self.put(node.output[0], result, sources=sources, params=params)
             return
         raise self.fail(f"{op} of constants is not supported")
 
@@ -1298,9 +1353,6 @@ class _Reader:
                     else np.asarray(binary[op](x, y))
                 )
         raise self.fail(f"{op} of constants is not supported")
-
-    def const_result(self, node: Any, value: Any, learned: bool) -> None:
-        self.put(node.output[0], value, learned=learned)
 
     def reshape_to(self, node: Any, x: _Act, target: list[int], label: str, op: Layer | None = None) -> None:
         """Emit a reshape of *x* to the full shape *target* (the batch axis must stay whole)."""
@@ -1378,11 +1430,11 @@ class _Reader:
                 raise ShapeError(f"cannot reshape {const.dims} to {shape}", where=self.where)
             if const.value is not None:
                 self.put(
-                    node.output[0], const.value.reshape(target), learned=const.learned, params=const.params
+                    node.output[0], const.value.reshape(target), sources=const.sources, params=const.params
                 )
             else:
                 self.put_dims(
-                    node.output[0], target, learned=const.learned, random=const.random, params=const.params
+                    node.output[0], target, sources=const.sources, random=const.random, params=const.params
                 )
             return
         x = self.act(node)
@@ -1404,7 +1456,7 @@ class _Reader:
         target = [prod(full[:axis]), prod(full[axis:])]
         if node.input[0] in self.consts:
             const = self.consts[node.input[0]]
-            self.put_dims(node.output[0], target, learned=const.learned, params=const.params)
+            self.put_dims(node.output[0], target, sources=const.sources, params=const.params)
             return
         x = self.act(node)
         op: Layer | None = None
@@ -1444,10 +1496,10 @@ class _Reader:
     def const_reshape(self, node: Any, target: list[int]) -> None:
         const = self.consts[node.input[0]]
         if const.value is not None:
-            self.put(node.output[0], const.value.reshape(target), learned=const.learned, params=const.params)
+            self.put(node.output[0], const.value.reshape(target), sources=const.sources, params=const.params)
         else:
             self.put_dims(
-                node.output[0], target, learned=const.learned, random=const.random, params=const.params
+                node.output[0], target, sources=const.sources, random=const.random, params=const.params
             )
 
     def unsqueeze(self, node: Any, a: dict[str, Any]) -> None:
@@ -1498,14 +1550,14 @@ class _Reader:
                 self.put(
                     node.output[0],
                     np.transpose(const.value, perm),
-                    learned=const.learned,
+                    sources=const.sources,
                     params=const.params,
                 )
             else:
                 self.put_dims(
                     node.output[0],
                     [full[p] for p in perm],
-                    learned=const.learned,
+                    sources=const.sources,
                     random=const.random,
                     params=const.params,
                 )
@@ -1536,17 +1588,15 @@ class _Reader:
                 raise ShapeError(f"inputs {fulls} differ on an axis other than {axis}", where=self.where)
         if all(n in self.consts for n in names):
             consts = [self.consts[n] for n in names]
-            if all(c.value is not None or prod(c.dims) <= VALUE_LIMIT for c in consts) and not any(
-                c.random for c in consts
-            ):
+            if all(c.readable() for c in consts) and not any(c.random for c in consts):
+                sources, params = self.pieces(consts)
                 self.put(node.output[0], np.concatenate([self.value(n) for n in names], axis=axis),
-                         learned=any(c.learned for c in consts), params=self.weights(*consts))  # fmt: skip
+                         sources=sources, params=params)  # fmt: skip
             else:
                 dims = list(fulls[0])
                 dims[axis] = sum(f[axis] for f in fulls)
-                self.put_dims(
-                    node.output[0], dims, learned=any(c.learned for c in consts), params=self.weights(*consts)
-                )
+                sources, params = self.pieces(consts)
+                self.put_dims(node.output[0], dims, sources=sources, params=params)
             return None
         anchor = next(self.acts[n] for n in names if n in self.acts)
         label = node.name or node.output[0]
@@ -1628,17 +1678,10 @@ class _Reader:
             const = self.consts[node.input[0]]
             if const.value is not None:
                 index = tuple(slice(*cuts[i]) if i in cuts else slice(None) for i in range(rank))
-                self.put(
-                    node.output[0], const.value[index], learned=const.learned, params=self.weights(const)
-                )
+                # a slice of a weight counts what it takes (a class token cut from a position table)
+                self.put(node.output[0], const.value[index], sources=const.sources)
             else:
-                self.put_dims(
-                    node.output[0],
-                    target,
-                    learned=const.learned,
-                    random=const.random,
-                    params=self.weights(const),
-                )
+                self.put_dims(node.output[0], target, sources=const.sources, random=const.random)
             return
         x = self.act(node)
         label = node.name or node.output[0]
@@ -1698,12 +1741,12 @@ class _Reader:
         target = [*full[:axis], *index.shape, *full[axis + 1 :]]
         if data in self.consts:
             const = self.consts[data]
-            if const.value is not None or prod(const.dims) <= VALUE_LIMIT:
+            if const.readable():
                 self.put(
                     node.output[0],
                     np.take(self.value(data), index, axis=axis),
-                    learned=const.learned,
-                    params=self.weights(const),
+                    sources=const.sources,
+                    params=const.count() if const.learned else None,
                 )
             else:
                 if const.learned:
@@ -1785,21 +1828,21 @@ class _Reader:
                         output=node.output[0],
                     )
                     return
-            if prod(target) <= VALUE_LIMIT and (const.value is not None or prod(const.dims) <= VALUE_LIMIT) \
+            if prod(target) <= VALUE_LIMIT and const.readable() \
                     and not const.random:  # fmt: skip
                 self.put(
                     node.output[0],
                     np.broadcast_to(self.value(data), target).copy(),
-                    learned=const.learned,
-                    params=self.weights(const),
+                    sources=const.sources,
+                    params=const.count() if const.learned else None,
                 )
             else:
                 self.put_dims(
                     node.output[0],
                     target,
-                    learned=const.learned,
+                    sources=const.sources,
                     random=const.random,
-                    params=self.weights(const),
+                    params=const.count() if const.learned else None,
                 )
             return
         x = self.acts[data]
@@ -1821,11 +1864,16 @@ class _Reader:
                 self.put(
                     node.output[0],
                     np.tile(const.value, repeats),
-                    learned=const.learned,
-                    params=self.weights(const),
+                    sources=const.sources,
+                    params=const.count() if const.learned else None,
                 )
             else:
-                self.put_dims(node.output[0], target, learned=const.learned, params=self.weights(const))
+                self.put_dims(
+                    node.output[0],
+                    target,
+                    sources=const.sources,
+                    params=const.count() if const.learned else None,
+                )
             return
         x = self.acts[node.input[0]]
         if any(r != 1 for r in repeats):
@@ -1867,7 +1915,7 @@ class _Reader:
                 "ReduceMean": np.mean,
             }  # fmt: skip
             fn = reducers.get(node.op_type)
-            if fn is not None and (const.value is not None or prod(full) <= VALUE_LIMIT) and not const.random:
+            if fn is not None and const.readable() and not const.random:
                 self.put(node.output[0], fn(self.value(node.input[0]), axis=tuple(norm), keepdims=keep))
             else:
                 self.put_dims(node.output[0], target)
