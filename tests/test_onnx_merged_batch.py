@@ -284,3 +284,22 @@ def test_a_graph_without_metadata_reads() -> None:
         pass
 
     assert _buffers(OldGraph()) == frozenset()
+
+
+def test_normalising_windows_along_their_features() -> None:
+    """Swin V2's cosine attention: the L2 norm of each window's tokens over the features, clipped,
+    then a division: reductions over axes other than the merged one keep samples apart."""
+    nodes = [
+        helper.make_node("Reshape", ["x", "wins"], ["w"], name="windows"),  # (N*4, 4, C)
+        helper.make_node("ReduceL2", ["w", "last"], ["n"], name="norm", keepdims=1),
+        helper.make_node("Clip", ["n", "eps"], ["nc"], name="clip"),
+        helper.make_node("Div", ["w", "nc"], ["unit"], name="unit"),
+        helper.make_node("Reshape", ["unit", "back"], ["y"], name="back"),
+    ]
+    inits = [
+        _ints("wins", [BATCH * 4, 4, 6]), _ints("last", [-1]), _ints("back", [BATCH, 16, 6]),
+        numpy_helper.from_array(np.array(1e-12, dtype=np.float32), "eps"),
+    ]  # fmt: skip
+    model = _model(nodes, inits, (16, 6))
+    report = cs.trace(from_onnx(model), (16, 6))
+    assert (BATCH, *(report.output_shape or ())) == _run(model, (16, 6))

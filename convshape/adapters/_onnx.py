@@ -96,8 +96,8 @@ REDUCTIONS = {
 MERGED_READERS = frozenset(
     {"Reshape", "Transpose", "Gather", "Softmax", "LogSoftmax", "Identity", "Dropout", "Shape", "Size",
      "Split", "Slice", "Squeeze", "Unsqueeze", "LayerNormalization",
-     "Gemm", "MatMul", *(op for op in ACTIVATIONS if op not in ("Clip", "CastLike")),
-     *(op for op in BINARY if op != "PRelu")}
+     "Gemm", "MatMul", *ACTIVATIONS,
+     *(op for op in BINARY if op != "PRelu"), *REDUCTIONS}
 )  # fmt: skip
 #: how a merged activation holds the batch in the axis ``shape[bpos]`` (see _Act)
 OUTER, INNER = 1, 2
@@ -607,7 +607,7 @@ class _Reader:
                     f"{name!r} {act.full(self.batch)} holds the batch merged with axis {act.bpos}; convshape "
                     "follows a merged batch only through operators that keep samples apart: Reshape, "
                     "Transpose, Gather, Split, Slice, Squeeze, Unsqueeze, Softmax, LayerNormalization, "
-                    "element-wise operators and matrix products"
+                    "reductions over other axes, element-wise operators and matrix products"
                 )
 
     # --- helpers for operators -----------------------------------------------------------
@@ -1922,6 +1922,8 @@ class _Reader:
             return
         x = self.act(node)
         if x.bpos in norm:
+            if x.merged:
+                raise self.fail(f"reduces over axis {x.bpos}, which holds the batch merged with another axis")
             raise self.fail("reduces over the batch axis")
         dims = tuple(self.axis(x, ax) for ax in norm)
         bpos = x.bpos if keep else x.bpos - sum(1 for ax in norm if ax < x.bpos)
