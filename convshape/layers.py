@@ -413,26 +413,14 @@ class _Window(Layer):
         if same is None or not spatial:
             return Layer._apply(self, shape, fields, problems)
         # The common case: one explicit-padding window on every axis, each distinct size
-        # computed once (a square map: once in all), the field of a square map moved once.
-        # Anything unusual (a size unknown or too small) goes the general way, which has the
-        # messages.
+        # computed once, the field of a square map moved once.  Anything unusual (a size
+        # unknown or too small) goes the general way, which has the messages.
         extent, stride, before, after, op, step = same
         transposed = self._window_kind == "transpose"
-        n = len(spatial)
-        size = spatial[0]
-        if spatial.count(size) == n:
-            if size is None:
-                return Layer._apply(self, shape, fields, problems)
-            if transposed:
-                out = (size - 1) * stride - before - after + extent + op
-            else:
-                out = (size + before + after - extent) // stride + 1
-            if out < 1:
-                return Layer._apply(self, shape, fields, problems)
-            spatial = (out,) * n
-        else:
-            outs: list[int] = []
-            for size in spatial:
+        outs: list[int] = []
+        last = out = 0
+        for size in spatial:
+            if size != last:
                 if size is None:
                     return Layer._apply(self, shape, fields, problems)
                 if transposed:
@@ -441,8 +429,10 @@ class _Window(Layer):
                     out = (size + before + after - extent) // stride + 1
                 if out < 1:
                     return Layer._apply(self, shape, fields, problems)
-                outs.append(out)
-            spatial = tuple(outs)
+                last = size
+            outs.append(out)
+        spatial = tuple(outs)
+        n = len(outs)
         moved: Fields
         if transposed or fields is None:
             moved = None  # ConvTranspose._apply moves the field
