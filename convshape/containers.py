@@ -115,20 +115,17 @@ class Sequential(Layer):
     _flat: int
 
     def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
-        children: list[Layer] = []
-        ops: list[FastOp | None] = []
-        for i, item in enumerate(layers):
-            layer = item if isinstance(item, Layer) else as_layer(item, f"Sequential item {i}")
-            children.append(layer)
-            ops.append(layer._op if layer.__class__ in INLINE else None)
+        children = [
+            item if isinstance(item, Layer) else as_layer(item, f"Sequential item {i}")
+            for i, item in enumerate(layers)
+        ]
         _set(self, "layers", tuple(children))
         _set(self, "name", name)
         _check_name(self, name)
-        _set(self, "_ops", tuple(ops))
-        _set(self, "_flat", _flat_depth(children) if self.__class__ is Sequential else 0)
+        self._derive()
 
     def _derive(self) -> None:
-        """What ``__init__`` derives from the children (for a spec pickled by an earlier version)."""
+        """What the tracer reads, derived from the children (also for a spec pickled earlier)."""
         _set(self, "_ops", tuple([layer._op if layer.__class__ in INLINE else None for layer in self.layers]))
         _set(self, "_flat", _flat_depth(self.layers) if self.__class__ is Sequential else 0)
 

@@ -1471,7 +1471,6 @@ class Unused(_Passthrough):
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("params",)
-    _op = None  # it counts parameters: its own _apply
 
     def __post_init__(self) -> None:
         try:
@@ -1715,9 +1714,6 @@ class Subsample(_Pool):
     def __post_init__(self) -> None:
         self._check_pool()
         self._resolve()
-
-    def _fast_op(self) -> FastOp | None:
-        return None  # trainable: its parameters need _effect
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         stride = self.kernel_size if self.stride is None else self.stride

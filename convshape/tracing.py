@@ -15,8 +15,8 @@ How it works, top to bottom:
 1. The network is walked with an explicit stack of frames, one per container being traced
    (no recursion, so any nesting depth works).  A frame hands out its children in order and
    collects what they produce; its chains of leaf layers are applied in a loop
-   (:func:`_leaves`), and a Residual whose body and shortcut hold only leaves is traced in
-   that loop too, without a frame of its own.
+   (:func:`_leaves`), which also walks Sequentials and Residuals nested at most
+   ``INLINE_DEPTH`` deep in place, without frames of their own.
 2. A leaf is applied to the value flowing in, a ``(shape, receptive fields)`` pair.  The
    commonest leaves (pass-throughs, BatchNorm, a window with explicit padding on a square 2-D
    map) are applied inline, from a small tuple each spec derived when it was built
@@ -740,7 +740,6 @@ def _one_per_rule(found: list[ConvShapeError]) -> list[ConvShapeError]:
 # chain starting from the container's input (a Sequential has one chain, a Residual its body
 # and shortcut, a Concat its branches), and a merge of the chains' outputs.
 
-_NO_LAYERS: tuple[Layer, ...] = ()
 _NO_CHAIN = Sequential()
 
 
