@@ -169,10 +169,18 @@ NORM = 1
 #: after, counts)``; *counts* ``(out_channels, groups, in_channels, kernel_size, bias
 #: parameters)`` for a convolution, None for pooling
 WINDOW = 2
+#: global pooling, a window as large as the map: ``(GLOBAL,)``
+GLOBAL = 3
+#: Flatten of every axis: ``(FLATTEN,)``
+FLATTEN = 4
+#: Linear: ``(LINEAR, out_features, in_features, bias parameters)``
+LINEAR = 5
 #: how deeply nested Sequentials and Residuals the tracer walks in place, without frames
 INLINE_DEPTH = 8
 _PASS_OP: FastOp = (PASS,)
 _NORM_OPS: tuple[FastOp, ...] = ((NORM, 0), (NORM, 1), (NORM, 2))
+_GLOBAL_OP: FastOp = (GLOBAL,)
+_FLATTEN_OP: FastOp = (FLATTEN,)
 _new = tuple.__new__
 #: every framework stores sizes as 64-bit integers
 _INT64 = float(2**63)
@@ -1075,10 +1083,13 @@ def _check_output_size(owner: Layer, value: object) -> int | tuple[int | None, .
 class _Adaptive(Layer):
     __slots__ = ()
     output_size: int | tuple[int | None, ...]
+    _private = ("_op",)
 
     def __post_init__(self) -> None:
-        _set(self, "output_size", _check_output_size(self, self.output_size))
+        size = _check_output_size(self, self.output_size)
+        _set(self, "output_size", size)
         _check_name(self, self.name)
+        _set(self, "_op", _GLOBAL_OP if size == 1 or size == (1, 1) else None)
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         if len(shape) < 2:
@@ -1162,6 +1173,7 @@ class Linear(Layer):
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("out_features",)
+    _private = ("_op",)
 
     def __post_init__(self) -> None:
         try:
@@ -1174,6 +1186,8 @@ class Linear(Layer):
             raise TypeError(f"Linear: {err}") from None
         _check_bool("Linear", "bias", self.bias)
         _check_name(self, self.name)
+        out = self.out_features
+        _set(self, "_op", (LINEAR, out, self.in_features, out if self.bias else 0))
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         out = (*shape[:-1], self.out_features)
@@ -1226,6 +1240,7 @@ class Flatten(Layer):
     name: str | None = None
 
     _positional: ClassVar[tuple[str, ...]] = ("start_dim",)
+    _private = ("_op",)
 
     def __post_init__(self) -> None:
         try:
@@ -1234,6 +1249,7 @@ class Flatten(Layer):
         except TypeError as err:
             raise TypeError(f"Flatten: {err}") from None
         _check_name(self, self.name)
+        _set(self, "_op", _FLATTEN_OP if self.start_dim == 0 and self.end_dim == -1 else None)
 
     def describe(self) -> str:
         parts = [] if self.start_dim == 0 else [str(self.start_dim)]
@@ -1800,4 +1816,7 @@ class EuclideanRBF(Layer):
 
 #: the classes whose ``_op`` the tracer applies inline; a subclass (which may override the rules
 #: in ``_apply``) is applied by its own ``_apply``
-INLINE: frozenset[type[Layer]] = frozenset({Conv, MaxPool, AvgPool, BatchNorm, Activation, Dropout, Identity})
+INLINE: frozenset[type[Layer]] = frozenset(
+    {Conv, MaxPool, AvgPool, BatchNorm, Activation, Dropout, Identity, AdaptiveAvgPool, AdaptiveMaxPool}
+    | {Flatten, Linear}
+)

@@ -36,6 +36,7 @@ of the spec and the input, safe to run from any number of threads.
 from __future__ import annotations
 
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
+from math import prod
 
 from convshape._frozen import fill_value
 from convshape.arithmetic import MAX_AXES
@@ -50,7 +51,18 @@ from convshape.containers import (
     equal_shapes,
 )
 from convshape.errors import ConvShapeError, ParameterError, as_flag, as_index, grouped, show, type_name
-from convshape.layers import NORM, PASS, WINDOW, Layer, _no_spatial, _Window, fmt_shape
+from convshape.layers import (
+    FLATTEN,
+    GLOBAL,
+    LINEAR,
+    NORM,
+    PASS,
+    WINDOW,
+    Layer,
+    _no_spatial,
+    _Window,
+    fmt_shape,
+)
 from convshape.receptive import ReceptiveField, merge, merge_pair
 
 TYPE_CHECKING = False
@@ -261,12 +273,12 @@ class Report:
     """
 
     __slots__ = (
-        "_records", "_rows", "batch_size", "input_shape", "network", "output_shape", "outputs", "problems",
+        "_last", "_rows", "batch_size", "input_shape", "network", "output_shape", "outputs", "problems",
         "receptive_field",
     )  # fmt: skip
     network: Layer
     input_shape: Shape
-    _records: Sequence[tuple[Any, ...]]
+    _last: tuple[Any, ...] | None
     _rows: tuple[Row, ...] | None
     output_shape: Shape | None
     receptive_field: Fields
@@ -286,21 +298,13 @@ class Report:
         outputs: dict[str, Shape | None] | None = None,
         batch_size: int | None = None,
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "batch_size", batch_size)
-        setter(self, "network", network)
-        setter(self, "input_shape", input_shape)
-        if (
-            rows and len(rows[0]) == 9
-        ):  # pickled by an earlier version: the path was one (parent, segment) node
-            old: Sequence[Any] = rows
-            rows = tuple((*((None, None) if row[0] is None else row[0]), *row[1:]) for row in old)
-        setter(self, "_records", rows)  # a trace's plain tuples: Row objects are made when read
-        setter(self, "_rows", None)
-        setter(self, "output_shape", output_shape)
-        setter(self, "receptive_field", receptive_field)
-        setter(self, "problems", problems)
-        setter(self, "outputs", {} if outputs is None else outputs)
+        last: tuple[Any, ...] | None = None
+        for row in rows:
+            record: tuple[Any, ...] = tuple(row)
+            if len(record) == 9:  # pickled by an earlier version: the path was one (parent, segment) node
+                record = (*((None, None) if record[0] is None else record[0]), *record[1:])
+            last = (last, *record)
+        _fill(self, network, input_shape, last, output_shape, receptive_field, problems, outputs, batch_size)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Report is read-only: cannot set {name!r}")
@@ -308,29 +312,39 @@ class Report:
     def __reduce__(self) -> tuple[Any, ...]:
         return (Report, tuple(getattr(self, name) for name in _REPORT_FIELDS))
 
+    def _records(self) -> list[tuple[Any, ...]]:
+        """The trace's rows as the tracer chained them, oldest first (see :class:`_Tracer`)."""
+        records = []
+        node = self._last
+        while node is not None:
+            records.append(node)
+            node = node[0]
+        records.reverse()
+        return records
+
     @property
     def rows(self) -> tuple[Row, ...]:
         """One :class:`Row` per leaf layer and per merge point, in the order they were traced."""
         rows: tuple[Row, ...] | None = self._rows
         if rows is None:  # two threads may both get here: they make equal tuples
-            rows = tuple([_new(Row, record) for record in self._records])
+            rows = tuple([_new(Row, node[1:]) for node in self._records()])
             object.__setattr__(self, "_rows", rows)
         return rows
 
     @property
     def total_params(self) -> int:
         """Sum of the rows' parameters."""
-        return sum(row[5] for row in self._records)
+        return sum(node[6] for node in self._records())
 
     @property
     def total_macs(self) -> int:
         """Sum of the rows' multiply-accumulates (per sample, bias excluded)."""
-        return sum(row[7] for row in self._records)
+        return sum(node[8] for node in self._records())
 
     @property
     def total_kernels(self) -> int:
         """Sum of the rows' 2-D kernel counts."""
-        return sum(row[6] for row in self._records)
+        return sum(node[7] for node in self._records())
 
     @property
     def total_trainable_params(self) -> int:
@@ -344,7 +358,7 @@ class Report:
 
     def __repr__(self) -> str:
         return (
-            f"<Report {fmt_shape(self.input_shape)} -> {fmt_shape(self.output_shape)}: {len(self._records)} rows, "
+            f"<Report {fmt_shape(self.input_shape)} -> {fmt_shape(self.output_shape)}: {len(self._records())} rows, "
             f"{grouped(self.total_params)} params, {grouped(self.total_macs)} MACs"
             + (f", {len(self.problems)} problems" if self.problems else "")
             + ">"
@@ -464,6 +478,29 @@ class Report:
         return self.render("html", depth=depth, picture=picture)
 
 
+def _fill(
+    report: Report,
+    network: Layer,
+    input_shape: Shape,
+    last: tuple[Any, ...] | None,
+    output_shape: Shape | None,
+    receptive_field: Fields,
+    problems: tuple[ConvShapeError, ...],
+    outputs: dict[str, Shape | None] | None,
+    batch_size: int | None,
+) -> None:
+    setter = object.__setattr__
+    setter(report, "network", network)
+    setter(report, "input_shape", input_shape)
+    setter(report, "_last", last)  # the newest row, linked to the ones before (see _Tracer)
+    setter(report, "_rows", None)  # Row objects are made when the rows are read
+    setter(report, "output_shape", output_shape)
+    setter(report, "receptive_field", receptive_field)
+    setter(report, "problems", problems)
+    setter(report, "outputs", {} if outputs is None else outputs)
+    setter(report, "batch_size", batch_size)
+
+
 _REPORT_FIELDS = (
     "network", "input_shape", "rows", "output_shape", "receptive_field", "problems", "outputs", "batch_size",
 )  # fmt: skip
@@ -502,19 +539,25 @@ def _input_shape(input_shape: object) -> tuple[int, ...]:
 
 
 _RESIDUAL, _CONCAT, _MERGE = 0, 1, 2
+_PIXEL = ReceptiveField()  # the field of an input pixel
+_WINDOWS = frozenset((WINDOW, GLOBAL))
 _UNKNOWN = (None, 0, 0, 0, None)
 
 
 class _Tracer:
     """Rows and problems of one trace; ``collect`` keeps going past problems (``check``).
 
-    A row is recorded as a plain tuple laid out as :class:`Row` (the report makes the Row
-    objects when they are read).
+    A row is recorded as a plain tuple laid out as :class:`Row`, behind a link to the row
+    before it: ``last`` is the newest row, ``last[0]`` the one before, and so on (the report
+    makes the Row objects, oldest first, when they are read).  Linked rows cost one small tuple
+    each; a growing list would be reallocated, in blocks that come from the system allocator
+    once they pass 512 bytes, and a first such allocation after a framework freed many blocks
+    (a PyTorch forward does) costs tens of microseconds.
     """
 
     __slots__ = (
-        "batch_size", "channels_last", "collect", "graph", "input_fields", "input_shape", "network", "pending",
-        "problems", "rows",
+        "batch_size", "channels_last", "collect", "graph", "input_fields", "input_shape", "last", "network",
+        "pending", "problems",
     )  # fmt: skip
 
     def __init__(
@@ -525,11 +568,11 @@ class _Tracer:
         self.channels_last = channels_last
         self.input_shape = input_shape
         self.collect = collect
-        self.rows: list[tuple[object, ...]] = []
+        self.last: tuple[Any, ...] | None = None
         self.problems: list[ConvShapeError] = []
         self.pending: list[ConvShapeError] = []  # a leaf's problems, before they are located
         ndim = len(input_shape) - 1
-        self.input_fields: Fields = (ReceptiveField(),) * ndim if ndim else None
+        self.input_fields: Fields = (_PIXEL,) * ndim if ndim else None
         self.graph: _GraphFrame | None = None  # a root Graph's frame, for its named outputs
 
     def leaf(self, layer: Layer, path: tuple[PathNode, str | int], value: Value) -> Value:
@@ -541,7 +584,7 @@ class _Tracer:
             moved = None  # no spatial axis: no receptive field
         if found:  # raises here in trace(): the partial report ends before this layer
             self.found(found, path, layer, shape)
-        self.rows.append((path[0], path[1], layer, shape, out, params, kernels, macs, moved, ()))
+        self.last = (self.last, path[0], path[1], layer, shape, out, params, kernels, macs, moved, ())
         return value if out is shape and moved is fields else (out, moved)
 
     def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:
@@ -551,7 +594,7 @@ class _Tracer:
                 pair = merge_pair(body_fields, short_fields)
                 if pair is not None:
                     assert path is not None
-                    self.rows.append((path[0], path[1], layer, value[0], body, 0, 0, 0, pair, ()))
+                    self.last = (self.last, path[0], path[1], layer, value[0], body, 0, 0, 0, pair, ())
                     return body, pair
         found: list[ConvShapeError] = []
         shapes = [shape for shape, _ in inputs]
@@ -572,9 +615,8 @@ class _Tracer:
             self.found(found, path, layer)
         assert path is not None  # a merge belongs to a container inside the root Sequential or Graph
         parent, segment = path
-        self.rows.append(
-            (parent, segment, layer, value[0], shape, params, 0, macs, fields, tuple(notes) if notes else ())
-        )
+        notes_ = tuple(notes) if notes else ()
+        self.last = (self.last, parent, segment, layer, value[0], shape, params, 0, macs, fields, notes_)
         return shape, fields
 
     def found(
@@ -607,17 +649,20 @@ class _Tracer:
         else:  # a partial report has not reached every output yet
             env = self.graph.env
             outputs = {name: env[name][0] if name in env else None for name in self.graph.node.outputs}
-        rows = tuple(self.rows)
         fields = self.input_fields  # the network's field: the last row's with spatial axes
-        for row in reversed(rows):
-            out: Shape | None = row[4]  # type: ignore[assignment]
+        node = self.last
+        while node is not None:
+            out: Shape | None = node[5]
             if out is not None and len(out) >= 2:
-                fields = row[8]  # type: ignore[assignment]
+                fields = node[9]
                 break
-        problems = tuple(self.problems)
-        return Report(
-            self.network, self.input_shape, rows, output, fields, problems, outputs, self.batch_size
-        )
+            node = node[0]
+        report = Report.__new__(Report)
+        _fill(
+            report, self.network, self.input_shape, self.last, output, fields, tuple(self.problems), outputs,
+            self.batch_size,
+        )  # fmt: skip
+        return report
 
 
 def _with_convention(
@@ -758,22 +803,29 @@ def _leaves(
     ones, and other containers, get a frame.
     """
     layers, ops = chain.layers, chain._ops
-    append = tracer.rows.append
+    last = tracer.last  # the newest row, kept here while rows are added inline
     shape, fields = value
+    result: Shape
     for position in range(start, len(layers)):
         op = ops[position]
         if op is not None and shape is not None:
             code = op[0]
             if code == PASS:
-                append((prefix, position, layers[position], shape, shape, 0, 0, 0, fields, ()))
+                last = (last, prefix, position, layers[position], shape, shape, 0, 0, 0, fields, ())
                 continue
             channels = shape[0]
             if code == NORM and channels is not None:
-                append((prefix, position, layers[position], shape, shape, channels * op[1], 0, 0, fields, ()))
+                params = channels * op[1]
+                last = (last, prefix, position, layers[position], shape, shape, params, 0, 0, fields, ())
                 continue
-            if code == WINDOW and len(shape) == 3 and fields is not None:
-                _, extent, stride, before, after, counts = op
+            if code in _WINDOWS and len(shape) == 3 and fields is not None:
                 _, height, width = shape
+                if code == WINDOW:
+                    _, extent, stride, before, after, counts = op
+                else:  # a window as large as the map
+                    extent = stride = height
+                    before = after = 0
+                    counts = None
                 out = (height + before + after - extent) // stride + 1 if height == width and height else 0
                 if counts is None:  # pooling keeps the channels
                     params = kernels = macs = 0
@@ -797,12 +849,46 @@ def _leaves(
                         ReceptiveField, (seen + (extent - 1) * jump, jump * stride, padding + before * jump)
                     )
                     fields = (field, field)
-                    append(
-                        (prefix, position, layers[position], shape, result, params, kernels, macs, fields, ())
+                    last = (
+                        last,
+                        prefix,
+                        position,
+                        layers[position],
+                        shape,
+                        result,
+                        params,
+                        kernels,
+                        macs,
+                        fields,
+                        (),
                     )
                     shape = result
                     continue
+            elif code == FLATTEN and None not in shape:
+                result = (prod(shape),)  # type: ignore[arg-type]
+                last = (last, prefix, position, layers[position], shape, result, 0, 0, 0, None, ())
+                shape, fields = result, None
+                continue
+            elif code == LINEAR and len(shape) == 1 and channels is not None and op[2] in (None, channels):
+                weights = channels * op[1]
+                result = (op[1],)
+                last = (
+                    last,
+                    prefix,
+                    position,
+                    layers[position],
+                    shape,
+                    result,
+                    weights + op[3],
+                    0,
+                    weights,
+                    None,
+                    (),
+                )
+                shape, fields = result, None
+                continue
         layer = layers[position]
+        tracer.last = last
         if not layer._container:
             shape, fields = tracer.leaf(layer, (prefix, position), (shape, fields))
         elif not layer._flat:  # a frame of its own
@@ -819,6 +905,8 @@ def _leaves(
         else:  # a shallow Sequential
             assert isinstance(layer, Sequential)
             shape, fields = _leaves(tracer, layer, (prefix, position), 0, (shape, fields))[1]
+        last = tracer.last
+    tracer.last = last
     return len(layers), (shape, fields)
 
 
@@ -905,8 +993,12 @@ def _run(
     channels_last: bool = False,
 ) -> Report:
     tracer = _Tracer(network, input_shape, collect, batch_size, channels_last)
+    value = (input_shape, tracer.input_fields)
+    if network.__class__ is Sequential and network._flat:
+        # the commonest network: walked in place (see _leaves), without frames
+        return tracer.report(_leaves(tracer, network, None, 0, value)[1][0])
     root = network if isinstance(network, (Sequential, Graph)) else Sequential(network)
-    first = _frame(root, None, (input_shape, tracer.input_fields))
+    first = _frame(root, None, value)
     if isinstance(first, _GraphFrame):
         tracer.graph = first
     stack: list[Frame] = [first]
@@ -927,6 +1019,18 @@ def _run(
 def _prepare(
     network: object, input_shape: object, batch_size: object, channels_last: object
 ) -> tuple[Layer, Shape, int | None, bool]:
+    if (
+        input_shape.__class__ is tuple
+        and batch_size is None
+        and channels_last is False
+        and isinstance(network, Layer)
+        and 0 < len(input_shape) <= MAX_AXES + 1
+    ):  # the commonest call, checked here in full
+        for size in input_shape:
+            if size.__class__ is not int or size < 1:
+                break  # the general path words the problem
+        else:
+            return network, input_shape, None, False
     layer = as_layer(network, "network")
     shape = _input_shape(input_shape)
     batch = None if batch_size is None else as_index("batch_size", batch_size, 1)

@@ -59,7 +59,18 @@ def _leaf(draw: Any) -> cs.Layer:
         return draw(st.sampled_from([cs.Activation("relu"), cs.Dropout(0.1), cs.Identity()]))  # type: ignore[no-any-return]
     return draw(  # type: ignore[no-any-return]
         st.sampled_from(
-            [cs.ConvTranspose(4, 2, stride=2), cs.Upsample(scale_factor=2), cs.Flatten(), cs.Linear(8)]
+            [
+                cs.ConvTranspose(4, 2, stride=2),
+                cs.Upsample(scale_factor=2),
+                cs.Flatten(),
+                cs.Flatten(1),
+                cs.Linear(8),
+                cs.Linear(4, bias=False, in_features=8),
+                cs.Linear(3, in_features=4),
+                cs.AdaptiveAvgPool(1),
+                cs.AdaptiveMaxPool((1, 1)),
+                cs.AdaptiveAvgPool(2),
+            ]
         )
     )
 
@@ -126,10 +137,9 @@ def test_inline_rules_agree_with_the_layers_own(layers: list[cs.Layer], shape: t
 
 
 def test_the_inline_rules_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ResNet-18's convolutions, BatchNorms, activations and max pooling are applied inline: none
-    of their own ``_apply`` runs (the general path stays for the pooling head and the classifier)."""
+    """ResNet-18's layers are all applied inline: none of their own ``_apply`` runs."""
     calls: list[str] = []
-    for cls in (cs.Conv, cs.BatchNorm, cs.Activation, cs.MaxPool):
+    for cls in (cs.Conv, cs.BatchNorm, cs.Activation, cs.MaxPool, cs.AdaptiveAvgPool, cs.Flatten, cs.Linear):
         original = cls._apply
 
         def spy(self: Any, *args: Any, original: Any = original) -> Any:
