@@ -166,8 +166,9 @@ PASS = 0
 #: BatchNorm: ``(NORM, parameters per channel)``
 NORM = 1
 #: a sliding window with explicit padding on every axis: ``(WINDOW, extent, stride, before,
-#: after, counts)``; *counts* ``(out_channels, groups, in_channels, kernel_size, bias
-#: parameters)`` for a convolution, None for pooling
+#: after, moves, out_channels, groups, in_channels, kernel area, bias parameters)``; *moves* is
+#: false for a window that leaves the receptive field as it is (1 x 1, stride 1, no padding);
+#: a pooling window's *out_channels* and what follows are None
 WINDOW = 2
 #: global pooling, a window as large as the map: ``(GLOBAL,)``
 GLOBAL = 3
@@ -402,7 +403,8 @@ class _Window(Layer):
         if same is None or self._window_kind == "transpose":
             return None
         extent, stride, before, after = same[:4]
-        return (WINDOW, extent, stride, before, after, None)
+        moves = extent != 1 or stride != 1 or before != 0
+        return (WINDOW, extent, stride, before, after, moves, None, None, None, None, None)
 
     def _axes(self, ndim: int, problems: list[ConvShapeError]) -> tuple[AxisParams, ...] | None:
         if not self._rank:
@@ -741,9 +743,12 @@ class Conv(_ConvBase):
         same = self._same
         if same is None:
             return None
-        out = self.out_channels
-        counts = (out, self.groups, self.in_channels, self.kernel_size, out if self.bias else 0)
-        return (WINDOW, same[0], same[1], same[2], same[3], counts)
+        extent, stride, before, after = same[:4]
+        moves = extent != 1 or stride != 1 or before != 0
+        out, k = self.out_channels, self.kernel_size
+        bias = out if self.bias else 0
+        area = k * k  # type: ignore[operator]  # an int: a per-axis kernel has no _same
+        return (WINDOW, extent, stride, before, after, moves, out, self.groups, self.in_channels, area, bias)
 
     def connection_table(self, in_channels: int) -> Table:
         """Per output map, the input maps it sums, for *in_channels* input maps.

@@ -272,10 +272,7 @@ class Report:
     (ReceptiveField(size=83, stride=20, padding=0), ReceptiveField(size=83, stride=20, padding=0))
     """
 
-    __slots__ = (
-        "_last", "_rows", "batch_size", "input_shape", "network", "output_shape", "outputs", "problems",
-        "receptive_field",
-    )  # fmt: skip
+    # No __slots__: a report's attributes are set at once, as its __dict__ (see _fill).
     network: Layer
     input_shape: Shape
     _last: tuple[Any, ...] | None
@@ -489,16 +486,21 @@ def _fill(
     outputs: dict[str, Shape | None] | None,
     batch_size: int | None,
 ) -> None:
-    setter = object.__setattr__
-    setter(report, "network", network)
-    setter(report, "input_shape", input_shape)
-    setter(report, "_last", last)  # the newest row, linked to the ones before (see _Tracer)
-    setter(report, "_rows", None)  # Row objects are made when the rows are read
-    setter(report, "output_shape", output_shape)
-    setter(report, "receptive_field", receptive_field)
-    setter(report, "problems", problems)
-    setter(report, "outputs", {} if outputs is None else outputs)
-    setter(report, "batch_size", batch_size)
+    object.__setattr__(
+        report,
+        "__dict__",
+        {
+            "network": network,
+            "input_shape": input_shape,
+            "_last": last,  # the newest row, linked to the ones before (see _Tracer)
+            "_rows": None,  # Row objects are made when the rows are read
+            "output_shape": output_shape,
+            "receptive_field": receptive_field,
+            "problems": problems,
+            "outputs": {} if outputs is None else outputs,
+            "batch_size": batch_size,
+        },
+    )
 
 
 _REPORT_FIELDS = (
@@ -588,14 +590,6 @@ class _Tracer:
         return value if out is shape and moved is fields else (out, moved)
 
     def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:
-        if code == _RESIDUAL:  # the common case first: equal shapes, fields merged without a note
-            (body, body_fields), (short, short_fields) = inputs
-            if body == short and body is not None and len(body) >= 2 and None not in body:
-                pair = merge_pair(body_fields, short_fields)
-                if pair is not None:
-                    assert path is not None
-                    self.last = (self.last, path[0], path[1], layer, value[0], body, 0, 0, 0, pair, ())
-                    return body, pair
         found: list[ConvShapeError] = []
         shapes = [shape for shape, _ in inputs]
         incoming = [f for _, f in inputs]
@@ -821,22 +815,29 @@ def _leaves(
             if code in _WINDOWS and len(shape) == 3 and fields is not None:
                 _, height, width = shape
                 if code == WINDOW:
-                    _, extent, stride, before, after, counts = op
+                    _, extent, stride, before, after, moves, out_channels, groups, in_channels, area, bias = (
+                        op
+                    )
                 else:  # a window as large as the map
                     extent = stride = height
                     before = after = 0
-                    counts = None
+                    moves, out_channels = height != 1, None
                 out = (height + before + after - extent) // stride + 1 if height == width and height else 0
-                if counts is None:  # pooling keeps the channels
+                if out_channels is None:  # pooling keeps the channels
                     params = kernels = macs = 0
                     result = (channels, out, out)
                 else:
-                    out_channels, groups, in_channels, k, bias = counts
-                    if channels is None or channels % groups or in_channels not in (None, channels):
+                    if (
+                        channels is None
+                        or channels % groups
+                        or (in_channels is not None and in_channels != channels)
+                    ):
                         out = 0  # a problem: the layer's own rule words it
-                    kernels = out_channels * (channels // groups) if out else 0
-                    weights = kernels * k * k
-                    params, macs = weights + bias, weights * out * out
+                    else:  # (no arithmetic that leaves a value as it is: a result above 256 is a new int)
+                        kernels = out_channels * (channels if groups == 1 else channels // groups)
+                        weights = kernels if area == 1 else kernels * area
+                        params = weights + bias if bias else weights
+                        macs = weights * (out * out)
                     result = (out_channels, out, out)
                 field = fields[0]
                 if (
@@ -844,11 +845,13 @@ def _leaves(
                     and field.__class__ is ReceptiveField
                     and (fields[1] is field or fields[1] == field)
                 ):
-                    seen, jump, padding = field
-                    field = _new(
-                        ReceptiveField, (seen + (extent - 1) * jump, jump * stride, padding + before * jump)
-                    )
-                    fields = (field, field)
+                    if moves:
+                        seen, jump, padding = field
+                        field = _new(
+                            ReceptiveField,
+                            (seen + (extent - 1) * jump, jump * stride, padding + before * jump),
+                        )
+                        fields = (field, field)
                     last = (
                         last,
                         prefix,
@@ -901,7 +904,17 @@ def _leaves(
                 if layer.shortcut is None
                 else _leaves(tracer, layer.shortcut, (path, "shortcut"), 0, value)[1]
             )
-            shape, fields = tracer.merge(_RESIDUAL, layer, path, value, [body, short])
+            merged = body[0]
+            pair = (
+                merge_pair(body[1], short[1])
+                if merged == short[0] and merged is not None and len(merged) >= 2 and None not in merged
+                else None
+            )
+            if pair is None:  # the general merge, which words the problems and notes
+                shape, fields = tracer.merge(_RESIDUAL, layer, path, value, [body, short])
+            else:  # the common case: equal shapes, fields merged without a note
+                tracer.last = (tracer.last, prefix, position, layer, shape, merged, 0, 0, 0, pair, ())
+                shape, fields = merged, pair
         else:  # a shallow Sequential
             assert isinstance(layer, Sequential)
             shape, fields = _leaves(tracer, layer, (prefix, position), 0, (shape, fields))[1]
@@ -986,18 +999,35 @@ def _frame(container: Layer, path: PathNode, value: Value) -> Frame:
 
 
 def _run(
-    network: Layer,
-    input_shape: Shape,
-    collect: bool,
-    batch_size: int | None = None,
-    channels_last: bool = False,
+    network: object, input_shape: object, batch_size: object, channels_last: object, collect: bool
 ) -> Report:
-    tracer = _Tracer(network, input_shape, collect, batch_size, channels_last)
-    value = (input_shape, tracer.input_fields)
-    if network.__class__ is Sequential and network._flat:
+    """Trace after checking the arguments: the commonest call (a layer, a tuple of plain ints,
+    no options) is checked here in full; anything else by :func:`_prepare`, which words the
+    problems and converts what it accepts."""
+    plain = (
+        input_shape.__class__ is tuple
+        and batch_size is None
+        and channels_last is False
+        and isinstance(network, Layer)
+        and 0 < len(input_shape) <= MAX_AXES + 1
+    )
+    if plain:
+        for size in input_shape:  # type: ignore[attr-defined]
+            if size.__class__ is not int or size < 1:
+                plain = False
+                break
+    if not plain:
+        network, input_shape, batch_size, channels_last = _prepare(
+            network, input_shape, batch_size, channels_last
+        )
+    layer: Layer = network  # type: ignore[assignment]  # checked above or by _prepare
+    shape: Shape = input_shape  # type: ignore[assignment]
+    tracer = _Tracer(layer, shape, collect, batch_size, channels_last)  # type: ignore[arg-type]
+    value = (shape, tracer.input_fields)
+    if layer.__class__ is Sequential and layer._flat:
         # the commonest network: walked in place (see _leaves), without frames
-        return tracer.report(_leaves(tracer, network, None, 0, value)[1][0])
-    root = network if isinstance(network, (Sequential, Graph)) else Sequential(network)
+        return tracer.report(_leaves(tracer, layer, None, 0, value)[1][0])
+    root = layer if isinstance(network, (Sequential, Graph)) else Sequential(layer)
     first = _frame(root, None, value)
     if isinstance(first, _GraphFrame):
         tracer.graph = first
@@ -1019,18 +1049,6 @@ def _run(
 def _prepare(
     network: object, input_shape: object, batch_size: object, channels_last: object
 ) -> tuple[Layer, Shape, int | None, bool]:
-    if (
-        input_shape.__class__ is tuple
-        and batch_size is None
-        and channels_last is False
-        and isinstance(network, Layer)
-        and 0 < len(input_shape) <= MAX_AXES + 1
-    ):  # the commonest call, checked here in full
-        for size in input_shape:
-            if size.__class__ is not int or size < 1:
-                break  # the general path words the problem
-        else:
-            return network, input_shape, None, False
     layer = as_layer(network, "network")
     shape = _input_shape(input_shape)
     batch = None if batch_size is None else as_index("batch_size", batch_size, 1)
@@ -1083,8 +1101,7 @@ def trace(
     >>> trace([Conv(8, 3, in_channels=3)], (32, 32, 3), channels_last=True, batch_size=16).output_shape
     (8, 30, 30)
     """
-    layer, shape, batch, last = _prepare(network, input_shape, batch_size, channels_last)
-    return _run(layer, shape, False, batch, last)
+    return _run(network, input_shape, batch_size, channels_last, False)
 
 
 def check(
@@ -1109,5 +1126,4 @@ def check(
     >>> [(p.path, p.parameter, p.axis, p.value) for p in check([Conv(66, 3, groups=3), Conv(64, 3), MaxPool(8)], (4, 10, 10))]
     [('0', 'groups', None, 3), ('2', 'kernel_size', (0, 1), 8)]
     """
-    layer, shape, batch, last = _prepare(network, input_shape, batch_size, channels_last)
-    return list(_run(layer, shape, True, batch, last).problems)
+    return list(_run(network, input_shape, batch_size, channels_last, True).problems)

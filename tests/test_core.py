@@ -162,7 +162,7 @@ def test_sixteen_threads_trace_alike_and_leave_gc_alone(gc_enabled: bool) -> Non
     shapes = [(3, 64 + 8 * i, 64 + 8 * i) for i in range(6)] + [(3, 5, 5)]
 
     def outcome(network: cs.Layer, shape: tuple[int, ...]) -> tuple[object, ...]:
-        report = cs.tracing._run(network, shape, collect=True)
+        report = cs.tracing._run(network, shape, None, False, collect=True)
         return (report.output_shape, report.total_params, report.total_macs,
                 report.receptive_field, [str(p) for p in report.problems], [r.path for r in report.rows])  # fmt: skip
 

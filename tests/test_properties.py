@@ -149,13 +149,13 @@ def test_a_trace_depends_only_on_the_spec_and_the_input(
     network = build(layers)
     if network is None:
         return
-    seen = [tracing._run(network, shape, collect=True) for shape in shapes]
+    seen = [tracing._run(network, shape, None, False, collect=True) for shape in shapes]
     for shape, report in zip(reversed(shapes), reversed(seen), strict=True):
         again = build(layers)
         assert again is not None
         assert again == network
         assert again is not network
-        fresh = tracing._run(again, shape, collect=True)
+        fresh = tracing._run(again, shape, None, False, collect=True)
         assert report.rows == fresh.rows
         assert report.outputs == fresh.outputs
         assert report.receptive_field == fresh.receptive_field
