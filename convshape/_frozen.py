@@ -287,24 +287,21 @@ def _delattr(self: object, name: str) -> None:
 
 
 def _reduce(self: Any) -> tuple[Any, ...]:
-    # a cached hash is not pickled: string hashes differ from one process to the next
-    state = tuple(
-        (name, getattr(self, name))
-        for name in type(self).__slots__
-        if name != "_hash" and hasattr(self, name)
-    )
+    # only the fields: values derived from them (``_private``, a cached hash) are derived again
+    # when unpickled, so a pickle does not depend on how this version lays them out
+    state = tuple((name, getattr(self, name)) for name in type(self)._fields if hasattr(self, name))
     return (_restore, (type(self), state))
 
 
 def _restore(cls: type, state: tuple[tuple[str, object], ...]) -> object:
     obj: object = object.__new__(cls)
+    fields = cls._fields  # type: ignore[attr-defined]
     for name, value in state:
-        object.__setattr__(obj, name, value)
-    if len(state) < len(cls.__slots__) - ("_hash" in cls.__slots__):  # type: ignore[attr-defined]
-        # pickled by an earlier version, without a value derived since: derive it again
-        derive = getattr(obj, "_derive", None) or getattr(obj, "__post_init__", None)
-        if derive is not None:
-            derive()
+        if name in fields:  # an earlier version pickled derived values too: they are derived below
+            object.__setattr__(obj, name, value)
+    if getattr(cls, "_private", ()):
+        derive = getattr(obj, "_derive", None) or obj.__post_init__  # type: ignore[attr-defined]
+        derive()
     return obj
 
 

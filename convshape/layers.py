@@ -170,6 +170,10 @@ NORM = 1
 #: false for a window that leaves the receptive field as it is (1 x 1, stride 1, no padding);
 #: a pooling window's *out_channels* and what follows are None
 WINDOW = 2
+#: a transposed convolution with explicit padding on every axis, for its own ``_apply`` only
+#: (the tracer does not apply it inline): ``(TRANSPOSE, extent, stride, before, after,
+#: output_padding)``
+TRANSPOSE = 6
 #: global pooling, a window as large as the map: ``(GLOBAL,)``
 GLOBAL = 3
 #: Flatten of every axis: ``(FLATTEN,)``
@@ -344,14 +348,13 @@ class _Window(Layer):
 
     __slots__ = ()
     _window_kind: ClassVar[Kind]
-    _private = ("_params", "_fast", "_rank", "_same", "_op")
+    _private = ("_params", "_rank", "_op")
     #: validated per-axis parameters: one per axis, or a single one for any rank (``_rank`` 0)
     _params: tuple[AxisParams, ...]
-    _fast: tuple[Fast, ...]
     _rank: int
-    #: the common case, one explicit-padding floor-mode window for every axis:
-    #: (extent, stride, before, after, output_padding, rf step), else None
-    _same: tuple[int, int, int, int, int, tuple[int, int, int, int]] | None
+    #: the common case, one explicit-padding floor-mode window for every axis (see WINDOW and
+    #: TRANSPOSE), else None: the tracer's inline rule, and this layer's own fast path
+    _op: FastOp | None
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
         raise NotImplementedError
@@ -374,35 +377,22 @@ class _Window(Layer):
         ):  # fmt: skip
             _set(self, "_params", (_new(AxisParams, (kind, k, s, d, (p, p), 0, ceil)),))
             _set(self, "_rank", 0)
-            if ceil:
-                _set(self, "_fast", (None,))
-                _set(self, "_same", None)
-            else:  # as _fast() would make them, without its calls
-                extent = d * (k - 1) + 1
-                _set(self, "_fast", ((extent, s, p, p, 0),))
-                _set(self, "_same", (extent, s, p, p, 0, (extent, s, p, d)))
-            _set(self, "_op", self._fast_op())
+            _set(self, "_op", None if ceil else self._window_op(d * (k - 1) + 1, s, p, p, 0))
             return
         try:
             rank = ndim_hint(kernel_size=k, stride=s, padding=p, dilation=d, output_padding=op) or 0
             params = self._axes_params(rank or 1)
         except ConvShapeError as err:
             raise err.located(self.kind) from None
-        fast = tuple(_fast(q) for q in params)
         _set(self, "_params", params)
-        _set(self, "_fast", fast)
         _set(self, "_rank", rank)
-        same = fast[0] if not rank else None
-        dilation = params[0].dilation
-        _set(self, "_same", None if same is None else (*same, (same[0], same[1], same[2], dilation)))
-        _set(self, "_op", self._fast_op())
+        same = None if rank else _fast(params[0])
+        _set(self, "_op", None if same is None else self._window_op(*same))
 
-    def _fast_op(self) -> FastOp | None:
-        """The tracer's inline rule (see WINDOW): one explicit-padding window on every axis."""
-        same = self._same
-        if same is None or self._window_kind == "transpose":
-            return None
-        extent, stride, before, after = same[:4]
+    def _window_op(self, extent: int, stride: int, before: int, after: int, output_padding: int) -> FastOp:
+        """``_op`` of a window with these values on every axis (see WINDOW)."""
+        if self._window_kind == "transpose":
+            return (TRANSPOSE, extent, stride, before, after, output_padding)
         moves = extent != 1 or stride != 1 or before != 0
         return (WINDOW, extent, stride, before, after, moves, None, None, None, None, None)
 
@@ -418,15 +408,16 @@ class _Window(Layer):
         return None
 
     def _apply(self, shape: Shape, fields: Fields, problems: list[ConvShapeError]) -> Result:
-        same = self._same
+        op = self._op
         spatial: Shape = shape[1:]
-        if same is None or not spatial:
+        if op is None or not spatial:
             return Layer._apply(self, shape, fields, problems)
         # The common case: one explicit-padding window on every axis, each distinct size
         # computed once, the field of a square map moved once.  Anything unusual (a size
         # unknown or too small) goes the general way, which has the messages.
-        extent, stride, before, after, op, step = same
-        transposed = self._window_kind == "transpose"
+        _, extent, stride, before, after = op[:5]
+        transposed = op[0] == TRANSPOSE
+        output_padding = op[5] if transposed else 0
         outs: list[int] = []
         last = out = 0
         for size in spatial:
@@ -434,7 +425,7 @@ class _Window(Layer):
                 if size is None:
                     return Layer._apply(self, shape, fields, problems)
                 if transposed:
-                    out = (size - 1) * stride - before - after + extent + op
+                    out = (size - 1) * stride - before - after + extent + output_padding
                 else:
                     out = (size + before + after - extent) // stride + 1
                 if out < 1:
@@ -452,7 +443,7 @@ class _Window(Layer):
                 _new(ReceptiveField, (size + (extent - 1) * jump, jump * stride, padding + before * jump)),
             ) * n
         else:
-            moved = move(fields, (step,) * n)
+            moved = move(fields, ((extent, stride, before, self._params[0].dilation),) * n)
         return self._finish(shape, spatial, moved, problems)
 
     def _finish(self, shape: Shape, spatial: Shape, moved: Fields, problems: list[ConvShapeError]) -> Result:
@@ -464,9 +455,9 @@ class _Window(Layer):
         its messages where it fails; ``None`` if the rank does not fit."""
         ndim = len(shape) - 1
         if not self._rank:
-            fast = self._fast * ndim
+            fast = (_fast(self._params[0]),) * ndim
         elif self._rank == ndim:
-            fast = self._fast
+            fast = tuple(_fast(params) for params in self._params)
         else:
             self._axes(ndim, problems)
             return None
@@ -705,7 +696,7 @@ class Conv(_ConvBase):
         if self.connections is not None:
             self._check_connections()
 
-    # -- connection tables: kept off the common path.  A Conv with a table has no ``_same``
+    # -- connection tables: kept off the common path.  A Conv with a table has no ``_op``
     # window, so it is traced through ``_effect`` (below), never through ``_finish``.
 
     def _check_connections(self) -> None:
@@ -736,18 +727,13 @@ class Conv(_ConvBase):
             problem = self._table_problem(self.in_channels)
             if problem is not None:
                 raise ParameterError(f"{problem.detail} (in_channels={self.in_channels})", where="Conv")
-        _set(self, "_same", None)
         _set(self, "_op", None)
 
-    def _fast_op(self) -> FastOp | None:
-        same = self._same
-        if same is None:
-            return None
-        extent, stride, before, after = same[:4]
+    def _window_op(self, extent: int, stride: int, before: int, after: int, output_padding: int) -> FastOp:
         moves = extent != 1 or stride != 1 or before != 0
         out, k = self.out_channels, self.kernel_size
+        area = k * k  # type: ignore[operator]  # an int: a per-axis kernel has no _op
         bias = out if self.bias else 0
-        area = k * k  # type: ignore[operator]  # an int: a per-axis kernel has no _same
         return (WINDOW, extent, stride, before, after, moves, out, self.groups, self.in_channels, area, bias)
 
     def connection_table(self, in_channels: int) -> Table:

@@ -205,6 +205,22 @@ def test_specs_pickled_without_their_derived_values_derive_them() -> None:
     assert _outcome(old_block, (8, 6, 6)) == _outcome(cs.Residual(*body.layers), (8, 6, 6))
 
 
+def test_derived_values_pickled_in_an_earlier_layout_are_derived_again() -> None:
+    """Earlier versions pickled derived values too, some in slots that are gone (``_same``) or
+    in another layout (a six-entry window rule): only the fields are read back."""
+    from convshape._frozen import _restore
+
+    conv = cs.Conv(8, 3, padding=1)
+    fields = tuple((name, getattr(conv, name)) for name in conv._fields)
+    stale = (*fields, ("_same", (3, 1, 1, 1, 0, (3, 1, 1, 1))), ("_op", (2, 3, 1, 1, 1, (8, 1, None, 3, 8))))
+    old = _restore(cs.Conv, stale)
+    assert old == conv
+    assert old._op == conv._op
+    network = cs.Sequential(old, cs.BatchNorm())
+    assert _outcome(network, (3, 9, 9)) == _outcome(cs.Sequential(conv, cs.BatchNorm()), (3, 9, 9))
+    assert pickle.loads(pickle.dumps(network)) == network
+
+
 def test_reports_pickled_with_rows_of_nine_fields_read_alike() -> None:
     """Rows were once nine fields, the path one node: such a report reads the same numbers."""
     report = cs.trace(cs.zoo.seed(), (1, 83, 83))

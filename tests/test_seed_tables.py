@@ -417,6 +417,6 @@ def test_explain_shows_the_1998_layers_arithmetic() -> None:
 
 def test_only_convolutions_with_a_table_leave_the_fast_path() -> None:
     """A plain Conv keeps its one-window fast path; a Conv with a table is traced the general way."""
-    assert cs.Conv(8, 3)._same is not None
-    assert cs.Conv(8, 3, connections="full")._same is not None
-    assert cs.Conv(8, 3, connections="one_to_one")._same is None
+    assert cs.Conv(8, 3)._op is not None
+    assert cs.Conv(8, 3, connections="full")._op is not None
+    assert cs.Conv(8, 3, connections="one_to_one")._op is None
