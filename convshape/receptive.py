@@ -333,28 +333,6 @@ def merge(
     return tuple(combined), notes
 
 
-def merge_pair(
-    a: tuple[Field | None, ...] | None, b: tuple[Field | None, ...] | None
-) -> tuple[Field, ...] | None:
-    """:func:`merge` of two branches in its commonest case, or None where :func:`merge` must decide:
-    square fields with the same stride and centre (no note), of which the larger is kept (the
-    first when they are the same size)."""
-    if a is None or b is None:
-        return None
-    first, second = a[0], b[0]
-    n = len(a)
-    if (
-        first.__class__ is not ReceptiveField or second.__class__ is not ReceptiveField
-        or len(b) != n or a.count(first) != n or b.count(second) != n
-    ):  # fmt: skip
-        return None
-    size, stride, padding = first
-    other_size, other_stride, other_padding = second
-    if stride != other_stride or size - 2 * padding != other_size - 2 * other_padding:
-        return None  # merge() words the note
-    return b if other_size > size else a  # type: ignore[return-value]
-
-
 def _merge_exact(
     branches: list[tuple[Field | None, ...]], ndim: int
 ) -> tuple[tuple[Field | None, ...] | None, list[str]]:

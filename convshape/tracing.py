@@ -63,7 +63,7 @@ from convshape.layers import (
     _Window,
     fmt_shape,
 )
-from convshape.receptive import ReceptiveField, merge, merge_pair
+from convshape.receptive import ReceptiveField, merge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -783,10 +783,10 @@ _NO_CHAIN = Sequential()
 
 
 def _leaves(
-    tracer: _Tracer, chain: Sequential, prefix: PathNode, start: int, value: Value
-) -> tuple[int, Value]:
-    """Apply ``chain.layers[start:]`` to *value* until a container: ``(its index, the value)``,
-    or ``(len(layers), the output)``.
+    tracer: _Tracer, chain: Sequential, prefix: PathNode, start: int, shape: Shape | None, fields: Fields
+) -> tuple[int, Shape | None, Fields]:
+    """Apply ``chain.layers[start:]`` to the value *shape*, *fields* until a container:
+    ``(its index, the value there)``, or ``(len(layers), the output)``.
 
     The common leaves are applied here, from the rule each derived when it was built
     (``chain._ops``, see ``layers.PASS``): a pass-through, a BatchNorm, and a window with
@@ -798,7 +798,6 @@ def _leaves(
     """
     layers, ops = chain.layers, chain._ops
     last = tracer.last  # the newest row, kept here while rows are added inline
-    shape, fields = value
     result: Shape
     for position in range(start, len(layers)):
         op = ops[position]
@@ -895,32 +894,42 @@ def _leaves(
         if not layer._container:
             shape, fields = tracer.leaf(layer, (prefix, position), (shape, fields))
         elif not layer._flat:  # a frame of its own
-            return position, (shape, fields)
+            return position, shape, fields
         elif layer.__class__ is Residual:  # a shallow block: walked in place, without a frame
-            path, value = (prefix, position), (shape, fields)
-            body = _leaves(tracer, layer.body, (path, "body"), 0, value)[1]
-            short = (
-                value
-                if layer.shortcut is None
-                else _leaves(tracer, layer.shortcut, (path, "shortcut"), 0, value)[1]
-            )
-            merged = body[0]
-            pair = (
-                merge_pair(body[1], short[1])
-                if merged == short[0] and merged is not None and len(merged) >= 2 and None not in merged
-                else None
-            )
+            path = (prefix, position)
+            _, merged, body = _leaves(tracer, layer.body, (path, "body"), 0, shape, fields)
+            if layer.shortcut is None:
+                short_shape, short = shape, fields
+            else:
+                _, short_shape, short = _leaves(tracer, layer.shortcut, (path, "shortcut"), 0, shape, fields)
+            # The common merge: equal shapes, and square fields (one field object on both axes of
+            # a 2-D map, as the rules here make them) with the same stride and centre, so no note;
+            # the larger field is kept (the body's when they are the same size).
+            pair: Fields = None
+            if merged == short_shape and merged is not None and len(merged) == 3 and None not in merged:
+                if body is short:
+                    pair = body
+                elif body is not None and short is not None:
+                    first, second = body[0], short[0]
+                    if (
+                        body[1] is first and short[1] is second
+                        and first.__class__ is ReceptiveField and second.__class__ is ReceptiveField
+                    ):  # fmt: skip
+                        size, jump, padding = first
+                        other_size, other_jump, other_padding = second
+                        if jump == other_jump and size - 2 * padding == other_size - 2 * other_padding:
+                            pair = short if other_size > size else body
             if pair is None:  # the general merge, which words the problems and notes
-                shape, fields = tracer.merge(_RESIDUAL, layer, path, value, [body, short])
+                inputs = [(merged, body), (short_shape, short)]
+                shape, fields = tracer.merge(_RESIDUAL, layer, path, (shape, fields), inputs)
             else:  # the common case: equal shapes, fields merged without a note
                 tracer.last = (tracer.last, prefix, position, layer, shape, merged, 0, 0, 0, pair, ())
                 shape, fields = merged, pair
         else:  # a shallow Sequential
-            assert isinstance(layer, Sequential)
-            shape, fields = _leaves(tracer, layer, (prefix, position), 0, (shape, fields))[1]
+            _, shape, fields = _leaves(tracer, layer, (prefix, position), 0, shape, fields)  # type: ignore[arg-type]
         last = tracer.last
     tracer.last = last
-    return len(layers), (shape, fields)
+    return len(layers), shape, fields
 
 
 class _ChainsFrame:
@@ -947,7 +956,8 @@ class _ChainsFrame:
         chains, chain, position = self.chains, self.chain, self.position
         while True:
             sequence, prefix = chains[chain]
-            position, value = _leaves(tracer, sequence, prefix, position, value)
+            position, shape, fields = _leaves(tracer, sequence, prefix, position, *value)
+            value = (shape, fields)
             if position < len(sequence.layers):  # a container: trace it, then come back
                 self.chain, self.position, self.value = chain, position + 1, value
                 return sequence.layers[position], (prefix, position), value
@@ -1026,7 +1036,7 @@ def _run(
     value = (shape, tracer.input_fields)
     if layer.__class__ is Sequential and layer._flat:
         # the commonest network: walked in place (see _leaves), without frames
-        return tracer.report(_leaves(tracer, layer, None, 0, value)[1][0])
+        return tracer.report(_leaves(tracer, layer, None, 0, shape, tracer.input_fields)[1])
     root = layer if isinstance(network, (Sequential, Graph)) else Sequential(layer)
     first = _frame(root, None, value)
     if isinstance(first, _GraphFrame):
