@@ -349,8 +349,9 @@ class _Window(Layer):
     __slots__ = ()
     _window_kind: ClassVar[Kind]
     _private = ("_params", "_rank", "_op")
-    #: validated per-axis parameters: one per axis, or a single one for any rank (``_rank`` 0)
-    _params: tuple[AxisParams, ...]
+    #: validated per-axis parameters: one per axis, or a single one for any rank (``_rank`` 0);
+    #: None for plain ints, from which :meth:`_axis_params` makes them when they are needed
+    _params: tuple[AxisParams, ...] | None
     _rank: int
     #: the common case, one explicit-padding floor-mode window for every axis (see WINDOW and
     #: TRANSPOSE), else None: the tracer's inline rule, and this layer's own fast path
@@ -375,7 +376,7 @@ class _Window(Layer):
             and k >= 1 and s >= 1 and d >= 1 and p >= 0
             and (kind != "pool" or p <= k // 2 or not self._limits_padding())
         ):  # fmt: skip
-            _set(self, "_params", (_new(AxisParams, (kind, k, s, d, (p, p), 0, ceil)),))
+            _set(self, "_params", None)  # made when needed (_axis_params): the tracer reads _op
             _set(self, "_rank", 0)
             _set(self, "_op", None if ceil else self._window_op(d * (k - 1) + 1, s, p, p, 0))
             return
@@ -396,11 +397,19 @@ class _Window(Layer):
         moves = extent != 1 or stride != 1 or before != 0
         return (WINDOW, extent, stride, before, after, moves, None, None, None, None, None)
 
+    def _axis_params(self) -> tuple[AxisParams, ...]:
+        """The validated per-axis parameters (see ``_params``)."""
+        params = self._params
+        if params is None:  # plain ints, checked when built
+            k, s, p, d, _, ceil = self._axis_args()
+            return (_new(AxisParams, (self._window_kind, k, s, d, (p, p), 0, ceil)),)
+        return params
+
     def _axes(self, ndim: int, problems: list[ConvShapeError]) -> tuple[AxisParams, ...] | None:
         if not self._rank:
-            return self._params * ndim
+            return self._axis_params() * ndim
         if self._rank == ndim:
-            return self._params
+            return self._axis_params()
         try:  # the same error as an explicit per-axis call: which value has how many entries
             self._axes_params(ndim)
         except ParameterError as err:
@@ -443,7 +452,7 @@ class _Window(Layer):
                 _new(ReceptiveField, (size + (extent - 1) * jump, jump * stride, padding + before * jump)),
             ) * n
         else:
-            moved = move(fields, ((extent, stride, before, self._params[0].dilation),) * n)
+            moved = move(fields, ((extent, stride, before, self._axis_params()[0].dilation),) * n)
         return self._finish(shape, spatial, moved, problems)
 
     def _finish(self, shape: Shape, spatial: Shape, moved: Fields, problems: list[ConvShapeError]) -> Result:
@@ -454,10 +463,11 @@ class _Window(Layer):
         """Output spatial sizes and receptive-field steps, axis by axis, with the full rule and
         its messages where it fails; ``None`` if the rank does not fit."""
         ndim = len(shape) - 1
+        every = self._axis_params()
         if not self._rank:
-            fast = (_fast(self._params[0]),) * ndim
+            fast = (_fast(every[0]),) * ndim
         elif self._rank == ndim:
-            fast = tuple(_fast(params) for params in self._params)
+            fast = tuple(_fast(params) for params in every)
         else:
             self._axes(ndim, problems)
             return None
@@ -479,9 +489,9 @@ class _Window(Layer):
                     out = (size + before + after - extent) // stride + 1
                 if out >= 1:
                     outs.append(out)
-                    steps.append((extent, stride, before, self._params[axis if self._rank else 0].dilation))
+                    steps.append((extent, stride, before, every[axis if self._rank else 0].dilation))
                     continue
-            params = self._params[axis if self._rank else 0]
+            params = every[axis if self._rank else 0]
             try:  # padding strings, ceil mode, and every failure: the full rule with its message
                 window = apply_axis(params, size)
             except ShapeError as err:
