@@ -324,7 +324,7 @@ class Report:
         """One :class:`Row` per leaf layer and per merge point, in the order they were traced."""
         rows: tuple[Row, ...] | None = self._rows
         if rows is None:  # two threads may both get here: they make equal tuples
-            rows = tuple([_new(Row, node[1:]) for node in self._records()])
+            rows = tuple([_new(Row, _row(node)) for node in self._records()])
             object.__setattr__(self, "_rows", rows)
         return rows
 
@@ -475,6 +475,14 @@ class Report:
         return self.render("html", depth=depth, picture=picture)
 
 
+def _row(node: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row as :class:`Row` lays it out, from the tracer's node (see :class:`_Tracer`)."""
+    owner = node[3]
+    if owner.__class__ is tuple:  # the layers of the chain, the layer at the path's last segment
+        return (node[1], node[2], owner[node[2]], *node[4:])
+    return node[1:]
+
+
 def _fill(
     report: Report,
     network: Layer,
@@ -551,10 +559,16 @@ class _Tracer:
 
     A row is recorded as a plain tuple laid out as :class:`Row`, behind a link to the row
     before it: ``last`` is the newest row, ``last[0]`` the one before, and so on (the report
-    makes the Row objects, oldest first, when they are read).  Linked rows cost one small tuple
-    each; a growing list would be reallocated, in blocks that come from the system allocator
-    once they pass 512 bytes, and a first such allocation after a framework freed many blocks
-    (a PyTorch forward does) costs tens of microseconds.
+    makes the Row objects, oldest first, when they are read; see :func:`_row`).  Linked rows
+    cost one small tuple each; a growing list would be reallocated, in blocks that come from
+    the system allocator once they pass 512 bytes, and a first such allocation after a
+    framework freed many blocks (a PyTorch forward does) costs tens of microseconds.
+
+    Where a Row holds its layer, a row recorded inline holds the tuple of layers its chain
+    walks, the layer being at the row's last path segment: taking a reference to a layer
+    writes to it (its reference count), and the tracer does not otherwise read the layers it
+    applies inline (their rules are in the chain's ``_ops``), so a first trace does not fetch
+    them from memory.
     """
 
     __slots__ = (
@@ -804,12 +818,12 @@ def _leaves(
         if op is not None and shape is not None:
             code = op[0]
             if code == PASS:
-                last = (last, prefix, position, layers[position], shape, shape, 0, 0, 0, fields, ())
+                last = (last, prefix, position, layers, shape, shape, 0, 0, 0, fields, ())
                 continue
             channels = shape[0]
             if code == NORM and channels is not None:
                 params = channels * op[1]
-                last = (last, prefix, position, layers[position], shape, shape, params, 0, 0, fields, ())
+                last = (last, prefix, position, layers, shape, shape, params, 0, 0, fields, ())
                 continue
             if code in _WINDOWS and len(shape) == 3 and fields is not None:
                 _, height, width = shape
@@ -855,7 +869,7 @@ def _leaves(
                         last,
                         prefix,
                         position,
-                        layers[position],
+                        layers,
                         shape,
                         result,
                         params,
@@ -868,7 +882,7 @@ def _leaves(
                     continue
             elif code == FLATTEN and None not in shape:
                 result = (prod(shape),)  # type: ignore[arg-type]
-                last = (last, prefix, position, layers[position], shape, result, 0, 0, 0, None, ())
+                last = (last, prefix, position, layers, shape, result, 0, 0, 0, None, ())
                 shape, fields = result, None
                 continue
             elif code == LINEAR and len(shape) == 1 and channels is not None and op[2] in (None, channels):
@@ -878,7 +892,7 @@ def _leaves(
                     last,
                     prefix,
                     position,
-                    layers[position],
+                    layers,
                     shape,
                     result,
                     weights + op[3],
@@ -891,10 +905,10 @@ def _leaves(
                 continue
         layer = layers[position]
         tracer.last = last
-        if not layer._container:
+        if not layer._flat:  # a leaf, or a container with a frame of its own
+            if layer._container:
+                return position, shape, fields
             shape, fields = tracer.leaf(layer, (prefix, position), (shape, fields))
-        elif not layer._flat:  # a frame of its own
-            return position, shape, fields
         elif layer.__class__ is Residual:  # a shallow block: walked in place, without a frame
             path = (prefix, position)
             _, merged, body = _leaves(tracer, layer.body, (path, "body"), 0, shape, fields)
