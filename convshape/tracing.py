@@ -478,8 +478,8 @@ class Report:
 def _row(node: tuple[Any, ...]) -> tuple[Any, ...]:
     """A row as :class:`Row` lays it out, from the tracer's node (see :class:`_Tracer`)."""
     owner = node[3]
-    if owner.__class__ is tuple:  # the layers of the chain, the layer at the path's last segment
-        return (node[1], node[2], owner[node[2]], *node[4:])
+    if isinstance(owner, Sequential):  # the chain, the layer at the path's last segment
+        return (node[1], node[2], owner.layers[node[2]], *node[4:])
     return node[1:]
 
 
@@ -564,11 +564,11 @@ class _Tracer:
     the system allocator once they pass 512 bytes, and a first such allocation after a
     framework freed many blocks (a PyTorch forward does) costs tens of microseconds.
 
-    Where a Row holds its layer, a row recorded inline holds the tuple of layers its chain
-    walks, the layer being at the row's last path segment: taking a reference to a layer
-    writes to it (its reference count), and the tracer does not otherwise read the layers it
-    applies inline (their rules are in the chain's ``_ops``), so a first trace does not fetch
-    them from memory.
+    Where a Row holds its layer, a row recorded inline holds the Sequential it belongs to,
+    the layer being at the row's last path segment (a Row's layer is never a Sequential):
+    taking a reference to a layer writes to it (its reference count), and the tracer does not
+    otherwise read the layers it applies inline (their rules are in the chain's ``_ops``), so
+    a first trace does not fetch them from memory.
     """
 
     __slots__ = (
@@ -810,20 +810,20 @@ def _leaves(
     at most ``INLINE_DEPTH`` deep (``Layer._flat``) are walked here too, by recursion; deeper
     ones, and other containers, get a frame.
     """
-    layers, ops = chain.layers, chain._ops
+    ops = chain._ops
     last = tracer.last  # the newest row, kept here while rows are added inline
     result: Shape
-    for position in range(start, len(layers)):
+    for position in range(start, len(ops)):
         op = ops[position]
         if op is not None and shape is not None:
             code = op[0]
             if code == PASS:
-                last = (last, prefix, position, layers, shape, shape, 0, 0, 0, fields, ())
+                last = (last, prefix, position, chain, shape, shape, 0, 0, 0, fields, ())
                 continue
             channels = shape[0]
             if code == NORM and channels is not None:
                 params = channels * op[1]
-                last = (last, prefix, position, layers, shape, shape, params, 0, 0, fields, ())
+                last = (last, prefix, position, chain, shape, shape, params, 0, 0, fields, ())
                 continue
             if code in _WINDOWS and len(shape) == 3 and fields is not None:
                 _, height, width = shape
@@ -869,7 +869,7 @@ def _leaves(
                         last,
                         prefix,
                         position,
-                        layers,
+                        chain,
                         shape,
                         result,
                         params,
@@ -882,7 +882,7 @@ def _leaves(
                     continue
             elif code == FLATTEN and None not in shape:
                 result = (prod(shape),)  # type: ignore[arg-type]
-                last = (last, prefix, position, layers, shape, result, 0, 0, 0, None, ())
+                last = (last, prefix, position, chain, shape, result, 0, 0, 0, None, ())
                 shape, fields = result, None
                 continue
             elif code == LINEAR and len(shape) == 1 and channels is not None and op[2] in (None, channels):
@@ -892,7 +892,7 @@ def _leaves(
                     last,
                     prefix,
                     position,
-                    layers,
+                    chain,
                     shape,
                     result,
                     weights + op[3],
@@ -903,7 +903,7 @@ def _leaves(
                 )
                 shape, fields = result, None
                 continue
-        layer = layers[position]
+        layer = chain.layers[position]
         tracer.last = last
         if not layer._flat:  # a leaf, or a container with a frame of its own
             if layer._container:
@@ -943,7 +943,7 @@ def _leaves(
             _, shape, fields = _leaves(tracer, layer, (prefix, position), 0, shape, fields)  # type: ignore[arg-type]
         last = tracer.last
     tracer.last = last
-    return len(layers), shape, fields
+    return len(ops), shape, fields
 
 
 class _ChainsFrame:
