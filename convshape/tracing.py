@@ -272,17 +272,18 @@ class Report:
     (ReceptiveField(size=83, stride=20, padding=0), ReceptiveField(size=83, stride=20, padding=0))
     """
 
-    # No __slots__: a report's attributes are set at once, as its __dict__ (see _fill).
+    # No __slots__: a report's attributes are set at once, as its __dict__ (see _fill); those
+    # left at their class defaults below are not set at all.
     network: Layer
     input_shape: Shape
     _last: tuple[Any, ...] | None
-    _rows: tuple[Row, ...] | None
+    _rows: tuple[Row, ...] | None = None  # made when the rows are first read
     output_shape: Shape | None
     receptive_field: Fields
-    problems: tuple[ConvShapeError, ...]
-    outputs: dict[str, Shape | None]
+    problems: tuple[ConvShapeError, ...] = ()
+    _outputs: dict[str, Shape | None] | None = None  # None: one output, named "output"
     #: the batch size given to :func:`trace` (``None``: not given); memory estimates default to it
-    batch_size: int | None
+    batch_size: int | None = None
 
     def __init__(
         self,
@@ -305,6 +306,12 @@ class Report:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Report is read-only: cannot set {name!r}")
+
+    @property
+    def outputs(self) -> dict[str, Shape | None]:
+        """Each output's shape by name (a :class:`~convshape.Graph` may have several)."""
+        outputs = self._outputs
+        return {"output": self.output_shape} if outputs is None else dict(outputs)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Report, tuple(getattr(self, name) for name in _REPORT_FIELDS))
@@ -494,21 +501,20 @@ def _fill(
     outputs: dict[str, Shape | None] | None,
     batch_size: int | None,
 ) -> None:
-    object.__setattr__(
-        report,
-        "__dict__",
-        {
-            "network": network,
-            "input_shape": input_shape,
-            "_last": last,  # the newest row, linked to the ones before (see _Tracer)
-            "_rows": None,  # Row objects are made when the rows are read
-            "output_shape": output_shape,
-            "receptive_field": receptive_field,
-            "problems": problems,
-            "outputs": {} if outputs is None else outputs,
-            "batch_size": batch_size,
-        },
-    )
+    state = {
+        "network": network,
+        "input_shape": input_shape,
+        "_last": last,  # the newest row, linked to the ones before (see _Tracer)
+        "output_shape": output_shape,
+        "receptive_field": receptive_field,
+    }
+    if problems:
+        state["problems"] = problems
+    if outputs is not None and outputs != {"output": output_shape}:
+        state["_outputs"] = outputs
+    if batch_size is not None:
+        state["batch_size"] = batch_size
+    object.__setattr__(report, "__dict__", state)
 
 
 _REPORT_FIELDS = (
@@ -652,9 +658,8 @@ class _Tracer:
         self.problems.extend(located)
 
     def report(self, output: Shape | None, partial: bool = False) -> Report:
-        if self.graph is None:
-            outputs = {"output": output}
-        else:  # a partial report has not reached every output yet
+        outputs = None  # one output, named "output"
+        if self.graph is not None:  # a partial report has not reached every output yet
             env = self.graph.env
             outputs = {name: env[name][0] if name in env else None for name in self.graph.node.outputs}
         fields = self.input_fields  # the network's field: the last row's with spatial axes
@@ -667,8 +672,8 @@ class _Tracer:
             node = node[0]
         report = Report.__new__(Report)
         _fill(
-            report, self.network, self.input_shape, self.last, output, fields, tuple(self.problems), outputs,
-            self.batch_size,
+            report, self.network, self.input_shape, self.last, output, fields,
+            tuple(self.problems) if self.problems else (), outputs, self.batch_size,
         )  # fmt: skip
         return report
 
