@@ -115,13 +115,14 @@ class Sequential(Layer):
     _flat: int
 
     def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
-        children = [
-            item if isinstance(item, Layer) else as_layer(item, f"Sequential item {i}")
-            for i, item in enumerate(layers)
-        ]
-        _set(self, "layers", tuple(children))
+        for item in layers:
+            if not isinstance(item, Layer):  # lists among the layers: made Sequentials
+                layers = tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers))
+                break
+        _set(self, "layers", layers)
         _set(self, "name", name)
-        _check_name(self, name)
+        if name is not None:
+            _check_name(self, name)
         self._derive()
 
     def _derive(self) -> None:
@@ -170,7 +171,8 @@ class Residual(Layer):
             short = as_layer(shortcut, "Residual shortcut")
             _set(self, "shortcut", short if isinstance(short, Sequential) else Sequential(short))
         _set(self, "name", name)
-        _check_name(self, name)
+        if name is not None:
+            _check_name(self, name)
         self._derive()
 
     def _derive(self) -> None:
