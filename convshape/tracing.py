@@ -19,15 +19,15 @@ How it works, top to bottom:
    ``INLINE_DEPTH`` deep in place, without frames of their own.
 2. A leaf is applied to the value flowing in, a ``(shape, receptive fields)`` pair.  The
    commonest leaves (pass-throughs, BatchNorm, a window with explicit padding on a square 2-D
-   map) are applied inline, from a small tuple each spec derived when it was built
-   (``Layer._op``; a Sequential keeps its children's side by side).  Any other leaf, and any
-   case those rules do not settle, applies its own rule (``Layer._apply``), which words the
-   problems.  A merge point (Residual, Concat, Graph merges) checks and combines the shapes and
+   map, global pooling, Flatten, Linear) are applied inline, from a small tuple each spec
+   derived when it was built (``Layer._op``; a Sequential keeps its children's side by side).
+   Any other leaf, and any case those rules do not settle, applies its own rule
+   (``Layer._apply``), which words the problems.  A merge point (Residual, Concat, Graph merges) checks and combines the shapes and
    fields of its inputs.
-3. Each leaf and merge point becomes a row, a plain tuple; the report makes :class:`Row`
-   objects when its rows are read.  What only display needs (the dotted path, per-axis window
-   arithmetic, uncovered positions, notes) is computed when a row is read, from its layer and
-   input shape.
+3. Each leaf and merge point becomes a row, a plain tuple linked to the row before it (see
+   :class:`_Tracer`); the report makes :class:`Row` objects when its rows are read.  What
+   only display needs (the dotted path, per-axis window arithmetic, uncovered positions,
+   notes) is computed when a row is read, from its layer and input shape.
 
 Nothing is cached between traces and no global state is touched: a trace is a pure function
 of the spec and the input, safe to run from any number of threads.
@@ -808,8 +808,9 @@ def _leaves(
     ``(its index, the value there)``, or ``(len(layers), the output)``.
 
     The common leaves are applied here, from the rule each derived when it was built
-    (``chain._ops``, see ``layers.PASS``): a pass-through, a BatchNorm, and a window with
-    explicit padding on a square 2-D map with a square receptive field.  Everything else, and
+    (``chain._ops``, see ``layers.PASS``): a pass-through, a BatchNorm, a window with explicit
+    padding on a square 2-D map with a square receptive field, global pooling, Flatten and
+    Linear; and a shallow Residual's merge of equal shapes and aligned square fields.  Everything else, and
     every case a rule does not settle (an unknown size, a problem to report), is the layer's own
     ``_apply`` through :meth:`_Tracer.leaf`, which has the messages.  Sequentials and Residuals
     at most ``INLINE_DEPTH`` deep (``Layer._flat``) are walked here too, by recursion; deeper
