@@ -871,19 +871,7 @@ def _leaves(
                             (seen + (extent - 1) * jump, jump * stride, padding + before * jump),
                         )
                         fields = (field, field)
-                    last = (
-                        last,
-                        prefix,
-                        position,
-                        chain,
-                        shape,
-                        result,
-                        params,
-                        kernels,
-                        macs,
-                        fields,
-                        (),
-                    )
+                    last = (last, prefix, position, chain, shape, result, params, kernels, macs, fields, ())
                     shape = result
                     continue
             elif code == FLATTEN and None not in shape:
@@ -893,20 +881,8 @@ def _leaves(
                 continue
             elif code == LINEAR and len(shape) == 1 and channels is not None and op[2] in (None, channels):
                 weights = channels * op[1]
-                result = (op[1],)
-                last = (
-                    last,
-                    prefix,
-                    position,
-                    chain,
-                    shape,
-                    result,
-                    weights + op[3],
-                    0,
-                    weights,
-                    None,
-                    (),
-                )
+                params, result = weights + op[3], (op[1],)
+                last = (last, prefix, position, chain, shape, result, params, 0, weights, None, ())
                 shape, fields = result, None
                 continue
         layer = chain.layers[position]
