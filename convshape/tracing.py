@@ -297,12 +297,16 @@ class Report:
         batch_size: int | None = None,
     ) -> None:
         last: tuple[Any, ...] | None = None
+        given: list[Row] = []
         for row in rows:
             record: tuple[Any, ...] = tuple(row)
             if len(record) == 9:  # pickled by an earlier version: the path was one (parent, segment) node
                 record = (*((None, None) if record[0] is None else record[0]), *record[1:])
             last = (last, *record)
+            given.append(_new(Row, record))
         _fill(self, network, input_shape, last, output_shape, receptive_field, problems, outputs, batch_size)
+        # the rows as given, each holding its layer (the tracer's nodes may hold a Sequential instead)
+        object.__setattr__(self, "_rows", tuple(given))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Report is read-only: cannot set {name!r}")

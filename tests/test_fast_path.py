@@ -221,6 +221,19 @@ def test_derived_values_pickled_in_an_earlier_layout_are_derived_again() -> None
     assert pickle.loads(pickle.dumps(network)) == network
 
 
+def test_a_report_built_from_rows_keeps_their_layers() -> None:
+    """A row given to Report() keeps its layer, whatever its kind: the tracer's own rows hold
+    their Sequential in its place, which the report resolves, but given rows are kept as given."""
+    block = cs.Sequential(cs.Conv(4, 3, padding=1), cs.BatchNorm(), name="stem")
+    network = cs.Sequential(block, cs.AdaptiveAvgPool(1))
+    for segment in (0, "stem"):
+        row = (None, segment, block, (3, 8, 8), (4, 8, 8), 116, 12, 6912, None, ())
+        report = cs.Report(network, (3, 8, 8), [row], (4, 8, 8), None)
+        assert report.rows[0].layer is block
+        assert tuple(report.rows[0]) == row
+        assert report.total_params == 116
+
+
 def test_reports_pickled_with_rows_of_nine_fields_read_alike() -> None:
     """Rows were once nine fields, the path one node: such a report reads the same numbers."""
     report = cs.trace(cs.zoo.seed(), (1, 83, 83))
