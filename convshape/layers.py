@@ -170,16 +170,16 @@ NORM = 1
 #: false for a window that leaves the receptive field as it is (1 x 1, stride 1, no padding);
 #: a pooling window's *out_channels* and what follows are None
 WINDOW = 2
-#: a transposed convolution with explicit padding on every axis, for its own ``_apply`` only
-#: (the tracer does not apply it inline): ``(TRANSPOSE, extent, stride, before, after,
-#: output_padding)``
-TRANSPOSE = 6
 #: global pooling, a window as large as the map: ``(GLOBAL,)``
 GLOBAL = 3
 #: Flatten of every axis: ``(FLATTEN,)``
 FLATTEN = 4
 #: Linear: ``(LINEAR, out_features, in_features, bias parameters)``
 LINEAR = 5
+#: a transposed convolution with explicit padding on every axis, for its own ``_apply`` only
+#: (the tracer does not apply it inline): ``(TRANSPOSE, extent, stride, before, after,
+#: output_padding)``
+TRANSPOSE = 6
 #: how deeply nested Sequentials and Residuals the tracer walks in place, without frames
 INLINE_DEPTH = 8
 _PASS_OP: FastOp = (PASS,)
@@ -740,11 +740,10 @@ class Conv(_ConvBase):
         _set(self, "_op", None)
 
     def _window_op(self, extent: int, stride: int, before: int, after: int, output_padding: int) -> FastOp:
-        moves = extent != 1 or stride != 1 or before != 0
+        window = _Window._window_op(self, extent, stride, before, after, output_padding)[:6]
         out, k = self.out_channels, self.kernel_size
         area = k * k  # type: ignore[operator]  # an int: a per-axis kernel has no _op
-        bias = out if self.bias else 0
-        return (WINDOW, extent, stride, before, after, moves, out, self.groups, self.in_channels, area, bias)
+        return (*window, out, self.groups, self.in_channels, area, out if self.bias else 0)
 
     def connection_table(self, in_channels: int) -> Table:
         """Per output map, the input maps it sums, for *in_channels* input maps.

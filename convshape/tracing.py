@@ -22,8 +22,8 @@ How it works, top to bottom:
    map, global pooling, Flatten, Linear) are applied inline, from a small tuple each spec
    derived when it was built (``Layer._op``; a Sequential keeps its children's side by side).
    Any other leaf, and any case those rules do not settle, applies its own rule
-   (``Layer._apply``), which words the problems.  A merge point (Residual, Concat, Graph merges) checks and combines the shapes and
-   fields of its inputs.
+   (``Layer._apply``), which words the problems.  A merge point (Residual, Concat, Graph
+   merges) checks and combines the shapes and fields of its inputs.
 3. Each leaf and merge point becomes a row, a plain tuple linked to the row before it (see
    :class:`_Tracer`); the report makes :class:`Row` objects when its rows are read.  What
    only display needs (the dotted path, per-axis window arithmetic, uncovered positions,
@@ -633,8 +633,8 @@ class _Tracer:
             self.found(found, path, layer)
         assert path is not None  # a merge belongs to a container inside the root Sequential or Graph
         parent, segment = path
-        notes_ = tuple(notes) if notes else ()
-        self.last = (self.last, parent, segment, layer, value[0], shape, params, 0, macs, fields, notes_)
+        noted = tuple(notes) if notes else ()
+        self.last = (self.last, parent, segment, layer, value[0], shape, params, 0, macs, fields, noted)
         return shape, fields
 
     def found(
@@ -814,9 +814,10 @@ def _leaves(
     The common leaves are applied here, from the rule each derived when it was built
     (``chain._ops``, see ``layers.PASS``): a pass-through, a BatchNorm, a window with explicit
     padding on a square 2-D map with a square receptive field, global pooling, Flatten and
-    Linear; and a shallow Residual's merge of equal shapes and aligned square fields.  Everything else, and
-    every case a rule does not settle (an unknown size, a problem to report), is the layer's own
-    ``_apply`` through :meth:`_Tracer.leaf`, which has the messages.  Sequentials and Residuals
+    Linear; and a shallow Residual's merge of equal shapes and aligned square fields.
+    Everything else, and every case a rule does not settle (an unknown size, a problem to
+    report), is the layer's own ``_apply`` through :meth:`_Tracer.leaf`, which has the
+    messages.  Sequentials and Residuals
     at most ``INLINE_DEPTH`` deep (``Layer._flat``) are walked here too, by recursion; deeper
     ones, and other containers, get a frame.
     """
@@ -1033,12 +1034,11 @@ def _run(
     layer: Layer = network  # type: ignore[assignment]  # checked above or by _prepare
     shape: Shape = input_shape  # type: ignore[assignment]
     tracer = _Tracer(layer, shape, collect, batch_size, channels_last)  # type: ignore[arg-type]
-    value = (shape, tracer.input_fields)
     if layer.__class__ is Sequential and layer._flat:
         # the commonest network: walked in place (see _leaves), without frames
         return tracer.report(_leaves(tracer, layer, None, 0, shape, tracer.input_fields)[1])
-    root = layer if isinstance(network, (Sequential, Graph)) else Sequential(layer)
-    first = _frame(root, None, value)
+    root = layer if isinstance(layer, (Sequential, Graph)) else Sequential(layer)
+    first = _frame(root, None, (shape, tracer.input_fields))
     if isinstance(first, _GraphFrame):
         tracer.graph = first
     stack: list[Frame] = [first]
