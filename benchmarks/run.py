@@ -165,9 +165,7 @@ def random_cnn(rng: random.Random) -> list[tuple[Any, ...]]:
     return steps
 
 
-def build_ours(steps: list[tuple[Any, ...]]) -> Any:
-    import convshape as cs
-
+def build_ours(cs: Any, steps: list[tuple[Any, ...]]) -> Any:
     layers: list[Any] = []
     for step in steps:
         if step[0] == "conv":
@@ -187,10 +185,10 @@ def build_ours(steps: list[tuple[Any, ...]]) -> Any:
     return cs.Sequential(*layers)
 
 
-def build_theirs(torch: Any, steps: list[tuple[Any, ...]]) -> Any:
-    nn = torch.nn
+def torch_residual(torch: Any) -> Any:
+    """PyTorch has no residual module: the one a user writes (defined once, as a user would)."""
 
-    class Residual(nn.Module):  # type: ignore[misc]
+    class Residual(torch.nn.Module):  # type: ignore[misc]
         def __init__(self, body: Any) -> None:
             super().__init__()
             self.body = body
@@ -198,6 +196,11 @@ def build_theirs(torch: Any, steps: list[tuple[Any, ...]]) -> Any:
         def forward(self, x: Any) -> Any:
             return self.body(x) + x
 
+    return Residual
+
+
+def build_theirs(torch: Any, residual: Any, steps: list[tuple[Any, ...]]) -> Any:
+    nn = torch.nn
     modules: list[Any] = []
     channels = 3
     for step in steps:
@@ -211,7 +214,7 @@ def build_theirs(torch: Any, steps: list[tuple[Any, ...]]) -> Any:
             modules.append(nn.ReLU())
         elif step[0] == "residual":
             _, c, g = step
-            modules.append(Residual(nn.Sequential(
+            modules.append(residual(nn.Sequential(
                 nn.Conv2d(c, c, 3, 1, 1, groups=g, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
                 nn.Conv2d(c, c, 3, 1, 1, groups=g, bias=False), nn.BatchNorm2d(c))))  # fmt: skip
         else:
@@ -225,23 +228,25 @@ def bench_sweep(count: int) -> None:
 
     rng = random.Random(2026)
     nets = [random_cnn(rng) for _ in range(count)]
-    layers = statistics.median(len(cs.trace(build_ours(n), (3, 64, 64)).rows) for n in nets[:50])
+    layers = statistics.median(len(cs.trace(build_ours(cs, n), (3, 64, 64)).rows) for n in nets[:50])
     print(
         f"architecture sweep: {count:,} distinct random CNNs (8-40 layers, groups, residuals; median {layers:.0f} rows)"
     )
     torch = _torch()
 
     def ours(i: int) -> None:
-        cs.trace(build_ours(nets[i]), (3, 64, 64))
+        cs.trace(build_ours(cs, nets[i]), (3, 64, 64))
 
     if torch is None:
         alone = statistics.median(_timed(lambda i=i: ours(i)) for i in range(count))
         print(f"  convshape build + trace {alone * 1e6:8.0f} us; peer skipped: torch is not installed")
         return
 
+    residual = torch_residual(torch)
+
     def theirs(i: int) -> None:
         with torch.device("meta"):
-            model = build_theirs(torch, nets[i]).eval()
+            model = build_theirs(torch, residual, nets[i]).eval()
         with torch.no_grad():
             model(torch.empty(1, 3, 64, 64, device="meta"))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
-from convshape._frozen import frozen
+from convshape._frozen import built_class, frozen
 from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, show, type_name
 from convshape.layers import INLINE, INLINE_DEPTH, Layer, _check_name, _set, fmt_shape
 
@@ -115,20 +115,34 @@ class Sequential(Layer):
     _flat: int
 
     def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
-        for item in layers:
-            if not isinstance(item, Layer):  # lists among the layers: made Sequentials
-                layers = tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers))
-                break
         _set(self, "layers", layers)
         _set(self, "name", name)
         if name is not None:
             _check_name(self, name)
-        self._derive()
+        if not self._derive():  # lists among the layers: made Sequentials
+            _set(
+                self, "layers", tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers))
+            )
+            self._derive()
 
-    def _derive(self) -> None:
-        """What the tracer reads, derived from the children (also for a spec pickled earlier)."""
-        _set(self, "_ops", tuple([layer._op if layer.__class__ in INLINE else None for layer in self.layers]))
-        _set(self, "_flat", _flat_depth(self.layers) if self.__class__ is Sequential else 0)
+    def _derive(self) -> bool:
+        """What the tracer reads, derived from the children (also for a spec pickled earlier);
+        False, deriving nothing, if a child is not a Layer."""
+        ops: list[FastOp | None] = []
+        nested: list[Layer] = []
+        for layer in self.layers:
+            if layer.__class__ in INLINE:  # a leaf the tracer applies inline
+                ops.append(layer._op)
+                continue
+            if not isinstance(layer, Layer):
+                return False
+            ops.append(None)
+            if layer._container:
+                nested.append(layer)
+        _set(self, "_ops", tuple(ops))
+        plain = self.__class__ is Sequential or built_class(self) is Sequential  # not a subclass
+        _set(self, "_flat", _flat_depth(nested) if plain else 0)
+        return True
 
     def describe(self) -> str:
         return f"Sequential({len(self.layers)} layers)"
@@ -177,7 +191,8 @@ class Residual(Layer):
 
     def _derive(self) -> None:
         chains = (self.body,) if self.shortcut is None else (self.body, self.shortcut)
-        _set(self, "_flat", _flat_depth(chains) if self.__class__ is Residual else 0)
+        plain = self.__class__ is Residual or built_class(self) is Residual  # not a subclass
+        _set(self, "_flat", _flat_depth(chains) if plain else 0)
 
     def describe(self) -> str:
         return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"

@@ -546,14 +546,6 @@ class _ConvBase(_Window):
     in_channels: int | None
 
     def _check_common(self) -> None:
-        out, g, name = self.out_channels, self.groups, self.name
-        if (  # the common case, checked at once: _resolve then checks the window values
-            type(out) is int and type(g) is int and out >= 1 and g >= 1 and not out % g
-            and self.in_channels is None and type(self.bias) is bool and (name is None or type(name) is str)
-            and type(self.kernel_size) is int and type(self.stride) is int and type(self.dilation) is int
-            and type(self.padding) in (int, str)
-        ):  # fmt: skip
-            return
         owner = self.kind
         try:
             check_int("out_channels", self.out_channels, 1)
@@ -701,6 +693,20 @@ class Conv(_ConvBase):
     _positional: ClassVar[tuple[str, ...]] = ("out_channels", "kernel_size")
 
     def __post_init__(self) -> None:
+        out, k, s, p, d, g = (
+            self.out_channels, self.kernel_size, self.stride, self.padding, self.dilation, self.groups
+        )  # fmt: skip
+        if (  # the common case, checked at once: plain ints within their domains
+            out.__class__ is int and k.__class__ is int and s.__class__ is int and p.__class__ is int
+            and d.__class__ is int and g.__class__ is int and self.bias.__class__ is bool
+            and out >= 1 and k >= 1 and s >= 1 and p >= 0 and d >= 1 and g >= 1 and not out % g
+            and self.in_channels is None and self.connections is None
+            and (self.name is None or self.name.__class__ is str)
+        ):  # fmt: skip
+            self._params = None
+            self._rank = 0
+            self._op = self._window_op(d * (k - 1) + 1, s, p, p, 0)
+            return
         self._check_common()
         self._resolve()
         if self.connections is not None:
@@ -740,10 +746,11 @@ class Conv(_ConvBase):
         _set(self, "_op", None)
 
     def _window_op(self, extent: int, stride: int, before: int, after: int, output_padding: int) -> FastOp:
-        window = _Window._window_op(self, extent, stride, before, after, output_padding)[:6]
         out, k = self.out_channels, self.kernel_size
+        moves = extent != 1 or stride != 1 or before != 0  # as _Window's
         area = k * k  # type: ignore[operator]  # an int: a per-axis kernel has no _op
-        return (*window, out, self.groups, self.in_channels, area, out if self.bias else 0)
+        return (WINDOW, extent, stride, before, after, moves, out, self.groups, self.in_channels, area,
+                out if self.bias else 0)  # fmt: skip
 
     def connection_table(self, in_channels: int) -> Table:
         """Per output map, the input maps it sums, for *in_channels* input maps.
@@ -1086,9 +1093,12 @@ class _Adaptive(Layer):
     _private = ("_op",)
 
     def __post_init__(self) -> None:
-        size = _check_output_size(self, self.output_size)
-        _set(self, "output_size", size)
-        _check_name(self, self.name)
+        size = self.output_size
+        if not (size.__class__ is int and size >= 1):  # the common case: one int
+            size = _check_output_size(self, size)
+            _set(self, "output_size", size)
+        if self.name is not None:
+            _check_name(self, self.name)
         _set(self, "_op", _GLOBAL_OP if size == 1 or size == (1, 1) else None)
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
@@ -1176,18 +1186,22 @@ class Linear(Layer):
     _private = ("_op",)
 
     def __post_init__(self) -> None:
-        try:
-            check_int("out_features", self.out_features, 1)
-            if self.in_features is not None:
-                check_int("in_features", self.in_features, 1)
-        except ParameterError as err:
-            raise err.located("Linear") from None
-        except TypeError as err:
-            raise TypeError(f"Linear: {err}") from None
-        _check_bool("Linear", "bias", self.bias)
-        _check_name(self, self.name)
         out = self.out_features
-        _set(self, "_op", (LINEAR, out, self.in_features, out if self.bias else 0))
+        if not (  # the common case, checked at once
+            out.__class__ is int and out >= 1 and self.in_features is None and self.bias.__class__ is bool
+            and self.name is None
+        ):  # fmt: skip
+            try:
+                check_int("out_features", out, 1)
+                if self.in_features is not None:
+                    check_int("in_features", self.in_features, 1)
+            except ParameterError as err:
+                raise err.located("Linear") from None
+            except TypeError as err:
+                raise TypeError(f"Linear: {err}") from None
+            _check_bool("Linear", "bias", self.bias)
+            _check_name(self, self.name)
+        self._op = (LINEAR, out, self.in_features, out if self.bias else 0)
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         out = (*shape[:-1], self.out_features)
@@ -1243,13 +1257,15 @@ class Flatten(Layer):
     _private = ("_op",)
 
     def __post_init__(self) -> None:
-        try:
-            check_int("start_dim", self.start_dim)
-            check_int("end_dim", self.end_dim)
-        except TypeError as err:
-            raise TypeError(f"Flatten: {err}") from None
-        _check_name(self, self.name)
-        _set(self, "_op", _FLATTEN_OP if self.start_dim == 0 and self.end_dim == -1 else None)
+        start, end = self.start_dim, self.end_dim
+        if not (start.__class__ is int and end.__class__ is int and self.name is None):
+            try:
+                check_int("start_dim", start)
+                check_int("end_dim", end)
+            except TypeError as err:
+                raise TypeError(f"Flatten: {err}") from None
+            _check_name(self, self.name)
+        self._op = _FLATTEN_OP if start == 0 and end == -1 else None
 
     def describe(self) -> str:
         parts = [] if self.start_dim == 0 else [str(self.start_dim)]
@@ -1312,8 +1328,9 @@ class BatchNorm(Layer):
             raise ParameterError(
                 "center=False and scale=False learn nothing: use affine=False", where="BatchNorm"
             )
-        _check_name(self, self.name)
-        _set(self, "_op", _NORM_OPS[self.center + self.scale if self.affine else 0])
+        if self.name is not None:
+            _check_name(self, self.name)
+        self._op = _NORM_OPS[self.center + self.scale if self.affine else 0]
 
     def _params(self, shape: Shape) -> int:
         channels = shape[0]
@@ -1360,13 +1377,16 @@ class Activation(_Passthrough):
     _positional: ClassVar[tuple[str, ...]] = ("function",)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.function, str):
-            raise TypeError(
-                f"Activation: function must be a str, got {type_name(self.function)} {show(self.function)}"
-            )
-        if not self.function:
-            raise ParameterError("function must be a non-empty name such as 'relu'", where="Activation")
-        _check_name(self, self.name)
+        function = self.function
+        if function.__class__ is not str or not function:  # else a non-empty str, the common case
+            if not isinstance(function, str):
+                raise TypeError(
+                    f"Activation: function must be a str, got {type_name(function)} {show(function)}"
+                )
+            if not function:
+                raise ParameterError("function must be a non-empty name such as 'relu'", where="Activation")
+        if self.name is not None:
+            _check_name(self, self.name)
 
     def describe(self) -> str:
         return f"Activation({show(self.function)})"

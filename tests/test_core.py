@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,68 @@ def test_specs_are_frozen_dataclasses(layer: cs.Layer) -> None:
         del layer.name
     assert not hasattr(layer, "__dict__")
     assert pickle.loads(pickle.dumps(layer)) == layer
+
+
+def _spec_classes() -> list[type]:
+    return sorted(
+        {getattr(cs, name) for name in dir(cs) if isinstance(getattr(cs, name), type)}
+        & set(_subclasses(cs.Layer)),
+        key=lambda cls: cls.__name__,
+    )
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = [cls]
+    subclasses: list[type] = type.__subclasses__(cls)
+    for sub in subclasses:
+        found += _subclasses(sub)
+    return found
+
+
+def test_a_spec_is_an_instance_of_its_own_class_once_built_or_refused() -> None:
+    """While it is built, a spec is an instance of its class's open twin (fast plain stores);
+    it is an instance of its own class again when ``__init__`` returns or raises."""
+    from convshape._frozen import built_class
+
+    for layer in [*cs.zoo.resnet50().layers, Conv(8, 3, name="c"), cs.ConvTranspose(4, 2), cs.MaxPool(3)]:
+        assert type(layer) is built_class(layer)
+        assert type(layer).__setattr__ is not object.__setattr__
+    refused = object.__new__(Conv)
+    with pytest.raises(cs.ParameterError, match="groups"):
+        refused.__init__(8, 3, groups=3)  # type: ignore[misc]
+    assert type(refused) is Conv
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        refused.groups = 1  # type: ignore[misc]
+    with pytest.raises(TypeError, match="name"):
+        Sequential(Conv(4, 1), name=3)  # type: ignore[arg-type]
+    for cls in _spec_classes():  # every public spec class's twin adds nothing to its layout
+        twin = cls.__dict__.get("_open")
+        if twin is not None:
+            assert twin.__bases__ == (cls,)
+            assert twin.__slots__ == ()
+            assert twin._twin_of is cls
+
+
+@pytest.mark.parametrize("slots", [False, True])
+def test_subclasses_of_a_spec_are_built_frozen_with_their_own_layout(slots: bool) -> None:
+    """A subclass (with a ``__dict__`` or without) gets a twin of its own; it is frozen,
+    compares by value and pickles like its parent."""
+    namespace: dict[str, object] = {"__slots__": ()} if slots else {}
+    Wide: Any = type("Wide", (Conv,), namespace)
+    wide: Any = Wide(8, 3, padding=1)
+    assert type(wide) is Wide
+    assert wide.out_channels == 8
+    assert Wide.__dict__["_open"].__bases__ == (Wide,)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        wide.stride = 2
+    assert wide == Wide(8, 3, padding=1)
+    assert wide != Conv(8, 3, padding=1)
+    assert trace(wide, (3, 8, 8)).total_params == trace(Conv(8, 3, padding=1), (3, 8, 8)).total_params
+    assert type(Conv(4, 1)) is Conv  # the parent's own twin is untouched
+    with pytest.raises(cs.ParameterError, match=r"^Wide: "):  # checks name the class being built
+        Wide(8, 3, groups=3)
+    Chain: Any = type("Chain", (Sequential,), namespace)
+    assert Chain(Conv(4, 1))._flat == 0  # a subclass may trace its own way: never walked in place
 
 
 def test_replace_revalidates_and_asdict_reads_the_fields() -> None:

@@ -171,6 +171,31 @@ def test_nested_containers_walked_in_place_or_in_frames_agree(depth: int) -> Non
     assert _outcome(network, (4, 9, 9)) == _outcome(_general(network), (4, 9, 9))
 
 
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    out=st.integers(1, 64), kernel=st.integers(1, 7), stride=st.integers(1, 4), padding=st.integers(0, 4),
+    dilation=st.integers(1, 3), groups=st.sampled_from([1, 2, 4]), bias=st.booleans(),
+)  # fmt: skip
+def test_a_conv_built_the_common_way_derives_what_the_general_way_does(
+    out: int, kernel: int, stride: int, padding: int, dilation: int, groups: int, bias: bool
+) -> None:
+    """Conv's ``__post_init__`` derives a plain-int convolution in one step; the general checks
+    (``_check_common`` and ``_resolve``), run on the same spec, derive the same values."""
+    from convshape._frozen import opened
+
+    assume(out % groups == 0)
+    conv = cs.Conv(out, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    common = (conv._op, conv._params, conv._rank)
+    cls = opened(conv)
+    try:
+        conv._check_common()
+        conv._resolve()
+        general = (conv._op, conv._params, conv._rank)
+    finally:
+        conv.__class__ = cls
+    assert common == general
+
+
 def test_subclasses_take_their_own_rules() -> None:
     """A subclass of a spec may change its rule: it is never applied by the parent's inline rule,
     and a Residual subclass is traced like a Residual."""
@@ -199,9 +224,10 @@ def test_specs_pickled_without_their_derived_values_derive_them() -> None:
     conv, norm = cs.Conv(8, 3, padding=1), cs.BatchNorm()
     old_conv, old_norm = _restore(cs.Conv, state(conv)), _restore(cs.BatchNorm, state(norm))
     body = cs.Sequential(conv, norm)
-    old_body = _restore(cs.Sequential, (("layers", (old_conv, old_norm)), ("name", None)))
-    old_block = _restore(cs.Residual, (("body", old_body), ("shortcut", None), ("name", None)))
+    old_body: Any = _restore(cs.Sequential, (("layers", (old_conv, old_norm)), ("name", None)))
+    old_block: Any = _restore(cs.Residual, (("body", old_body), ("shortcut", None), ("name", None)))
     assert old_block == cs.Residual(*body.layers)
+    assert (old_block._flat, old_body._flat, old_body._ops) == (2, 1, body._ops)  # walked in place
     assert _outcome(old_block, (8, 6, 6)) == _outcome(cs.Residual(*body.layers), (8, 6, 6))
 
 
