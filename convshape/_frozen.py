@@ -6,6 +6,8 @@ equality, hashing and ``repr`` are by value.  The standard ``@dataclass`` decora
 half a millisecond per class and its module another 10-18 ms to import (``inspect``, ``typing``,
 ``re``...), which would dominate a first trace; :func:`frozen` builds the same contract with a
 generated ``__init__`` only, and makes ``dataclasses``' own field records on first request.
+A frozen class refuses assignment, so its ``__init__`` builds each object as an instance of
+an open twin of the class and gives it its class back when done (:func:`open_twin`).
 
 Specs nest (a ``Sequential`` of ``Residual`` blocks...).  Equality, hashing and ``repr`` of
 nested specs walk the structure with an explicit stack, never with Python recursion, so a
@@ -97,9 +99,10 @@ def frozen(cls: type[T]) -> type[T]:
     """Make *cls* a frozen, slotted spec class from its annotated fields.
 
     Fields after ``_: KW_ONLY`` are keyword-only; a class attribute gives a field's default.
-    A ``__post_init__`` method, if any, runs after the fields are set (it may normalise them
-    with ``object.__setattr__``).  A class defining its own ``__init__`` keeps it (containers
-    take their children as ``*layers``).  A class may list extra private slots in ``_private``
+    A ``__post_init__`` method, if any, runs after the fields are set, while the object is
+    still open (see :func:`open_twin`): it may normalise fields and store derived values as
+    plain attributes.  A class defining its own ``__init__`` keeps it (containers take their
+    children as ``*layers``) and stores with ``object.__setattr__`` or through :func:`opened`.  A class may list extra private slots in ``_private``
     (values it derives once when built) and set ``_nested = True`` if fields hold other specs,
     which makes ``==``, ``hash`` and ``repr`` walk the structure iteratively.
 
@@ -260,7 +263,8 @@ def open_twin(cls: type) -> type:
     plain attributes, ``self._op = ...``), and makes it an instance of *cls* again, also when
     it fails.  The twin is made on the first instance of *cls* and kept as ``cls._open``; a
     subclass gets its own (it may lay out its instances differently, and the spec's checks
-    read the class it is built as: :func:`built_class`).
+    read the class it is built as: :func:`built_class`).  Being a subclass, a twin is seen by
+    ``__subclasses__()`` and by the class's ``__init_subclass__``, if it defines one.
 
     >>> from convshape import Conv
     >>> twin = open_twin(Conv)
