@@ -102,9 +102,10 @@ def frozen(cls: type[T]) -> type[T]:
     A ``__post_init__`` method, if any, runs after the fields are set, while the object is
     still open (see :func:`open_twin`): it may normalise fields and store derived values as
     plain attributes.  A class defining its own ``__init__`` keeps it (containers take their
-    children as ``*layers``) and stores with ``object.__setattr__`` or through :func:`opened`.  A class may list extra private slots in ``_private``
-    (values it derives once when built) and set ``_nested = True`` if fields hold other specs,
-    which makes ``==``, ``hash`` and ``repr`` walk the structure iteratively.
+    children as ``*layers``) and stores with ``object.__setattr__`` or through :func:`opened`.
+    A class may list extra private slots in ``_private`` (values it derives once when built)
+    and set ``_nested = True`` if fields hold other specs, which makes ``==``, ``hash`` and
+    ``repr`` walk the structure iteratively.
 
     >>> @frozen
     ... class Point:
