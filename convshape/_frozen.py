@@ -6,8 +6,8 @@ equality, hashing and ``repr`` are by value.  The standard ``@dataclass`` decora
 half a millisecond per class and its module another 10-18 ms to import (``inspect``, ``typing``,
 ``re``...), which would dominate a first trace; :func:`frozen` builds the same contract with a
 generated ``__init__`` only, and makes ``dataclasses``' own field records on first request.
-A frozen class refuses assignment, so its ``__init__`` builds each object as an instance of
-an open twin of the class and gives it its class back when done (:func:`open_twin`).
+A frozen class refuses assignment, so its ``__init__`` stores the fields of each object as an
+instance of an open twin of the class, then gives it its class back (:func:`open_twin`).
 
 Specs nest (a ``Sequential`` of ``Residual`` blocks...).  Equality, hashing and ``repr`` of
 nested specs walk the structure with an explicit stack, never with Python recursion, so a
@@ -35,11 +35,9 @@ else:
 
 __all__ = [
     "KW_ONLY",
-    "built_class",
     "frozen",
     "integral",
     "open_twin",
-    "opened",
     "record",
     "structural_eq",
     "structural_hash",
@@ -99,10 +97,9 @@ def frozen(cls: type[T]) -> type[T]:
     """Make *cls* a frozen, slotted spec class from its annotated fields.
 
     Fields after ``_: KW_ONLY`` are keyword-only; a class attribute gives a field's default.
-    A ``__post_init__`` method, if any, runs after the fields are set, while the object is
-    still open (see :func:`open_twin`): it may normalise fields and store derived values as
-    plain attributes.  A class defining its own ``__init__`` keeps it (containers take their
-    children as ``*layers``) and stores with ``object.__setattr__`` or through :func:`opened`.
+    A ``__post_init__`` method, if any, runs after the fields are set (it may normalise them
+    and store derived values with ``object.__setattr__``).  A class defining its own
+    ``__init__`` keeps it (containers take their children as ``*layers``).
     A class may list extra private slots in ``_private`` (values it derives once when built)
     and set ``_nested = True`` if fields hold other specs, which makes ``==``, ``hash`` and
     ``repr`` walk the structure iteratively.
@@ -191,11 +188,11 @@ def _lazy_init(
     """An ``__init__`` that compiles the real one on first use (a class never used costs nothing)."""
 
     def __init__(self: Any, *args: object, **kwargs: object) -> None:
-        for klass in type(self).__mro__:  # the class that owns this stub (a subclass may inherit it)
-            if klass.__dict__.get("__init__") is __init__:
-                break
         real = _make_init(owner, positional, kw_only, defaults, post)
-        type.__setattr__(klass, "__init__", real)
+        for klass in type(self).__mro__:  # the class that owns this stub (a subclass may inherit it)
+            if klass.__dict__.get("__init__") is __init__:  # (another thread may have replaced it)
+                type.__setattr__(klass, "__init__", real)
+                break
         real(self, *args, **kwargs)
 
     return __init__
@@ -214,30 +211,31 @@ def _make_init(
         params.extend(f"{name}=_d_{name}" if name in defaults else name for name in kw_only)
     # plain values go straight in; an integer of another type (numpy.int64, an IntEnum) is stored as
     # the int it stands for, so specs compare, hash and serialise the same whatever ints built them.
-    # Until __init__ returns, the object is an instance of its class's open twin (see open_twin).
+    # While its fields are stored, the object is an instance of its class's open twin (see
+    # open_twin); a subclass made outside convshape has none and stores through object.__setattr__.
+    values = [f"{name} if {name}.__class__ in _plain else _integral({name})" for name in fields]
     body = [
         "  cls = self.__class__",
         "  twin = cls._open",
-        "  if twin is None or twin._twin_of is not cls:  # made on first use; a subclass has its own",
+        "  if twin is None or twin._twin_of is not cls:",
         "    twin = _open_twin(cls)",
-        "  _set(self, '__class__', twin)",
-        "  try:",
-        *(
-            f"    self.{name} = {name} if {name}.__class__ in _plain else _integral({name})"
-            for name in fields
-        ),
+        "  if twin is None:",
+        *(f"    _set(self, {name!r}, {value})" for name, value in zip(fields, values, strict=True)),
+        "  else:",
+        "    _set(self, '__class__', twin)",
+        "    try:",
+        *(f"      self.{name} = {value}" for name, value in zip(fields, values, strict=True)),
+        "    finally:",
+        "      self.__class__ = cls",
     ]
     if post:  # a refusal names its field: its value is the field's, as stored
         body += [
+            "  try:",
             "    self.__post_init__()",
             "  except ValueError as err:",
             "    _fill(self, err)",
             "    raise",
         ]
-    body += [
-        "  finally:",
-        "    self.__class__ = cls",
-    ]
     source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
     scope: dict[str, Any] = {f"_d_{name}": value for name, value in defaults.items()}
     scope["_set"] = object.__setattr__
@@ -254,73 +252,41 @@ def _make_init(
 _PLAIN = frozenset({int, str, float, bool, type(None)})
 
 
-def open_twin(cls: type) -> type:
-    """The class an instance of *cls* belongs to while it is built.
+def open_twin(cls: type) -> type | None:
+    """The class an instance of *cls* belongs to while its generated ``__init__`` stores its
+    fields; None if *cls* was not made by :func:`frozen` (a subclass defined elsewhere).
 
     A frozen class refuses assignment in its own ``__setattr__``, so every store through it
     would be a call of ``object.__setattr__``, about 80 ns each.  Its twin is a subclass that
     adds no slot and keeps ``object``'s assignment: ``__init__`` makes ``self`` an instance of
-    the twin, stores the fields, runs ``__post_init__`` (which may store derived values as
-    plain attributes, ``self._op = ...``), and makes it an instance of *cls* again, also when
-    it fails.  The twin is made on the first instance of *cls* and kept as ``cls._open``; a
-    subclass gets its own (it may lay out its instances differently, and the spec's checks
-    read the class it is built as: :func:`built_class`).  Being a subclass, a twin is seen by
-    ``__subclasses__()`` and by the class's ``__init_subclass__``, if it defines one.
+    the twin, stores the fields as plain attributes (about 10 ns each), and makes it an
+    instance of *cls* again before anything else runs (``__post_init__`` sees *cls*).  The
+    twin is made on the first instance of *cls* and kept as ``cls._open``.  A subclass
+    defined outside convshape gets none: making one would run that subclass's own
+    ``__init_subclass__``, so its instances store their fields through ``object.__setattr__``.
+    Being subclasses, twins of convshape's classes are listed by ``__subclasses__()``.
 
     >>> from convshape import Conv
     >>> twin = open_twin(Conv)
     >>> twin.__bases__ == (Conv,), twin.__setattr__ is object.__setattr__
     (True, True)
+    >>> open_twin(type("Wide", (Conv,), {})) is None
+    True
     """
+    if "_open" not in cls.__dict__:
+        return None
     namespace = {
         "__slots__": (),
         "__setattr__": object.__setattr__,
         "__delattr__": object.__delattr__,
         "__module__": cls.__module__,
         "__qualname__": cls.__qualname__,
-        "__doc__": f"{cls.__name__} while it is built (see convshape._frozen.open_twin).",
+        "__doc__": f"{cls.__name__} while its fields are stored (see convshape._frozen.open_twin).",
         "_twin_of": cls,
     }
     twin = type(cls.__name__, (cls,), namespace)
     type.__setattr__(cls, "_open", twin)
     return twin
-
-
-def built_class(obj: object) -> type:
-    """The class of *obj*, also while it is built as an instance of its open twin.
-
-    >>> from convshape import Conv
-    >>> conv = Conv(4, 1)
-    >>> cls = opened(conv)
-    >>> type(conv) is Conv, built_class(conv) is Conv
-    (False, True)
-    >>> conv.__class__ = cls
-    """
-    cls = obj.__class__
-    built: type = cls.__dict__.get("_twin_of", cls)
-    return built
-
-
-def opened(obj: object) -> type:
-    """Make *obj* an instance of its class's open twin (see :func:`open_twin`); return its class.
-
-    For an ``__init__`` written by hand, which stores its fields and then gives *obj* its class
-    back: ``cls = opened(self)``, ``self.x = ...``, ``self.__class__ = cls``.
-
-    >>> from convshape import Conv
-    >>> conv = Conv(4, 1)
-    >>> cls = opened(conv)
-    >>> conv.name = "c"
-    >>> conv.__class__ = cls
-    >>> conv.name, type(conv) is Conv
-    ('c', True)
-    """
-    cls = obj.__class__
-    twin = cls._open  # type: ignore[attr-defined]
-    if twin is None or twin._twin_of is not cls:
-        twin = open_twin(cls)
-    object.__setattr__(obj, "__class__", twin)
-    return cls
 
 
 def integral(value: Any) -> Any:
@@ -395,16 +361,13 @@ def _reduce(self: Any) -> tuple[Any, ...]:
 def _restore(cls: type, state: tuple[tuple[str, object], ...]) -> object:
     obj: object = object.__new__(cls)
     fields = cls._fields  # type: ignore[attr-defined]
-    opened(obj)
-    try:
-        for name, value in state:
-            if name in fields:  # an earlier version pickled derived values too: they are derived below
-                setattr(obj, name, value)
-        if getattr(cls, "_private", ()):
-            derive = getattr(obj, "_derive", None) or obj.__post_init__  # type: ignore[attr-defined]
-            derive()
-    finally:
-        obj.__class__ = cls
+    for name, value in state:
+        if name in fields:  # an earlier version pickled derived values too: they are derived below
+            object.__setattr__(obj, name, value)
+    if getattr(cls, "_private", ()):
+        derive = getattr(obj, "_derive", None) or obj.__post_init__  # type: ignore[attr-defined]
+        if derive() is False:  # a container holding something that is not a spec
+            raise TypeError(f"cannot unpickle a {cls.__name__}: it holds a value that is not a layer spec")
     return obj
 
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 
-from convshape._frozen import built_class, frozen, opened
+from convshape._frozen import frozen
 from convshape.errors import ConvShapeError, ParameterError, ShapeError, check_int, show, type_name
 from convshape.layers import INLINE, INLINE_DEPTH, Layer, _check_name, _set, fmt_shape
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, ClassVar
+    from typing import ClassVar
 
     from convshape.layers import FastOp, Fields, Shape
 
@@ -115,23 +115,19 @@ class Sequential(Layer):
     _flat: int
 
     def __init__(self, *layers: Layer | Sequence[Layer], name: str | None = None) -> None:
-        cls = opened(self)
-        built: Any = self  # an instance of the open twin until the end (see opened): plain stores
-        try:
-            built.layers = layers
-            built.name = name
-            if name is not None:
-                _check_name(self, name)
-            if not self._derive(cls):  # lists among the layers: made Sequentials
-                built.layers = tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers))
-                self._derive(cls)
-        finally:
-            self.__class__ = cls
+        _set(self, "layers", layers)
+        if not self._derive():  # lists among the layers: made Sequentials
+            _set(
+                self, "layers", tuple(as_layer(item, f"Sequential item {i}") for i, item in enumerate(layers))
+            )
+            self._derive()
+        _set(self, "name", name)
+        if name is not None:
+            _check_name(self, name)
 
-    def _derive(self, cls: type | None = None) -> bool:
-        """What the tracer reads, derived from the children (also for a spec pickled earlier),
-        on the spec being built as *cls*; False, deriving nothing, if a child is not a Layer."""
-        built: Any = self
+    def _derive(self) -> bool:
+        """What the tracer reads, derived from the children (also for a spec pickled earlier);
+        False, deriving nothing, if a child is not a Layer."""
         ops: list[FastOp | None] = []
         nested: list[Layer] = []
         for layer in self.layers:
@@ -143,9 +139,9 @@ class Sequential(Layer):
             ops.append(None)
             if layer._container:
                 nested.append(layer)
-        built._ops = tuple(ops)
-        plain = (cls or built_class(self)) is Sequential  # not a subclass, which may trace its own way
-        built._flat = (_flat_depth(nested) if nested else 1) if plain else 0
+        _set(self, "_ops", tuple(ops))
+        plain = self.__class__ is Sequential  # not a subclass, which may trace its own way
+        _set(self, "_flat", (_flat_depth(nested) if nested else 1) if plain else 0)
         return True
 
     def describe(self) -> str:
@@ -182,28 +178,21 @@ class Residual(Layer):
     ) -> None:
         if not body:
             raise ParameterError("needs at least one layer in its body", where="Residual")
-        cls = opened(self)
-        built: Any = self  # an instance of the open twin until the end (see opened): plain stores
-        try:
-            built.body = Sequential(*body)
-            if shortcut is None:
-                built.shortcut = None
-            else:
-                short = as_layer(shortcut, "Residual shortcut")
-                built.shortcut = short if isinstance(short, Sequential) else Sequential(short)
-            built.name = name
-            if name is not None:
-                _check_name(self, name)
-            self._derive(cls)
-        finally:
-            self.__class__ = cls
+        _set(self, "body", Sequential(*body))
+        if shortcut is None:
+            _set(self, "shortcut", None)
+        else:
+            short = as_layer(shortcut, "Residual shortcut")
+            _set(self, "shortcut", short if isinstance(short, Sequential) else Sequential(short))
+        _set(self, "name", name)
+        if name is not None:
+            _check_name(self, name)
+        self._derive()
 
-    def _derive(self, cls: type | None = None) -> None:
-        """What the tracer reads (see Sequential._derive)."""
+    def _derive(self) -> None:
         chains = (self.body,) if self.shortcut is None else (self.body, self.shortcut)
-        plain = (cls or built_class(self)) is Residual  # not a subclass, which may trace its own way
-        built: Any = self
-        built._flat = _flat_depth(chains) if plain else 0
+        plain = self.__class__ is Residual  # not a subclass, which may trace its own way
+        _set(self, "_flat", _flat_depth(chains) if plain else 0)
 
     def describe(self) -> str:
         return "Residual(add)" if self.shortcut is None else "Residual(add, projection)"

@@ -348,11 +348,11 @@ class _Window(Layer):
 
     __slots__ = ()
     _window_kind: ClassVar[Kind]
-    _private = ("_params", "_rank", "_op")
-    #: validated per-axis parameters: one per axis, or a single one for any rank (``_rank`` 0);
-    #: None for plain ints, from which :meth:`_axis_params` makes them when they are needed
-    _params: tuple[AxisParams, ...] | None
-    _rank: int
+    _private = ("_general", "_op")
+    #: the rank the values fix (0: any) and the validated per-axis parameters (one per axis, or
+    #: one for any rank); left unset for plain ints, the common case, from which
+    #: :meth:`_axis_params` makes them when they are needed (read through it and ``_rank``)
+    _general: tuple[int, tuple[AxisParams, ...]]
     #: the common case, one explicit-padding floor-mode window for every axis (see WINDOW and
     #: TRANSPOSE), else None: the tracer's inline rule, and this layer's own fast path
     _op: FastOp | None
@@ -376,8 +376,6 @@ class _Window(Layer):
             and k >= 1 and s >= 1 and d >= 1 and p >= 0
             and (kind != "pool" or p <= k // 2 or not self._limits_padding())
         ):  # fmt: skip
-            _set(self, "_params", None)  # made when needed (_axis_params): the tracer reads _op
-            _set(self, "_rank", 0)
             _set(self, "_op", None if ceil else self._window_op(d * (k - 1) + 1, s, p, p, 0))
             return
         try:
@@ -385,8 +383,7 @@ class _Window(Layer):
             params = self._axes_params(rank or 1)
         except ConvShapeError as err:
             raise err.located(self.kind) from None
-        _set(self, "_params", params)
-        _set(self, "_rank", rank)
+        _set(self, "_general", (rank, params))
         same = None if rank else _fast(params[0])
         _set(self, "_op", None if same is None else self._window_op(*same))
 
@@ -398,12 +395,18 @@ class _Window(Layer):
         return (WINDOW, extent, stride, before, after, moves, None, None, None, None, None)
 
     def _axis_params(self) -> tuple[AxisParams, ...]:
-        """The validated per-axis parameters (see ``_params``)."""
-        params = self._params
-        if params is None:  # plain ints, checked when built
+        """The validated per-axis parameters (see ``_general``)."""
+        general: tuple[int, tuple[AxisParams, ...]] | None = getattr(self, "_general", None)
+        if general is None:  # plain ints, checked when built
             k, s, p, d, _, ceil = self._axis_args()
             return (_new(AxisParams, (self._window_kind, k, s, d, (p, p), 0, ceil)),)
-        return params
+        return general[1]
+
+    @property
+    def _rank(self) -> int:
+        """The number of spatial axes the values fix, 0 if any (see ``_general``)."""
+        general: tuple[int, tuple[AxisParams, ...]] | None = getattr(self, "_general", None)
+        return 0 if general is None else general[0]
 
     def _axes(self, ndim: int, problems: list[ConvShapeError]) -> tuple[AxisParams, ...] | None:
         if not self._rank:
@@ -546,6 +549,14 @@ class _ConvBase(_Window):
     in_channels: int | None
 
     def _check_common(self) -> None:
+        out, g, name = self.out_channels, self.groups, self.name
+        if (  # the common case, checked at once: _resolve then checks the window values
+            type(out) is int and type(g) is int and out >= 1 and g >= 1 and not out % g
+            and self.in_channels is None and type(self.bias) is bool and (name is None or type(name) is str)
+            and type(self.kernel_size) is int and type(self.stride) is int and type(self.dilation) is int
+            and type(self.padding) in (int, str)
+        ):  # fmt: skip
+            return
         owner = self.kind
         try:
             check_int("out_channels", self.out_channels, 1)
@@ -569,10 +580,13 @@ class _ConvBase(_Window):
                     parameter="groups",
                     value=g,
                 )
-        _set(self, "kernel_size", _tuple_or_int("kernel_size", self.kernel_size, 1))
-        _set(self, "stride", _tuple_or_int("stride", self.stride, 1))
-        _set(self, "dilation", _tuple_or_int("dilation", self.dilation, 1))
-        _set(self, "padding", _padding_spec(self.padding))
+        try:
+            _set(self, "kernel_size", _tuple_or_int("kernel_size", self.kernel_size, 1))
+            _set(self, "stride", _tuple_or_int("stride", self.stride, 1))
+            _set(self, "dilation", _tuple_or_int("dilation", self.dilation, 1))
+            _set(self, "padding", _padding_spec(self.padding))
+        except ParameterError as err:  # (a TypeError names its field, as spec files report it)
+            raise err.located(owner) from None
 
     def _bias_adds(self, output_shape: Shape | None) -> int:
         if not self.bias or output_shape is None or None in output_shape:
@@ -696,16 +710,15 @@ class Conv(_ConvBase):
         out, k, s, p, d, g = (
             self.out_channels, self.kernel_size, self.stride, self.padding, self.dilation, self.groups
         )  # fmt: skip
-        if (  # the common case, checked at once: plain ints within their domains
+        if (  # the common case, checked at once: plain ints within their domains (a subclass,
+            # which may change the checks below, takes them)
             out.__class__ is int and k.__class__ is int and s.__class__ is int and p.__class__ is int
             and d.__class__ is int and g.__class__ is int and self.bias.__class__ is bool
             and out >= 1 and k >= 1 and s >= 1 and p >= 0 and d >= 1 and g >= 1 and not out % g
             and self.in_channels is None and self.connections is None
-            and (self.name is None or self.name.__class__ is str)
+            and (self.name is None or self.name.__class__ is str) and self.__class__ is Conv
         ):  # fmt: skip
-            self._params = None
-            self._rank = 0
-            self._op = self._window_op(d * (k - 1) + 1, s, p, p, 0)
+            _set(self, "_op", self._window_op(d * (k - 1) + 1, s, p, p, 0))
             return
         self._check_common()
         self._resolve()
@@ -883,7 +896,10 @@ class ConvTranspose(_ConvBase):
 
     def __post_init__(self) -> None:
         self._check_common()
-        _set(self, "output_padding", _tuple_or_int("output_padding", self.output_padding, 0))
+        try:
+            _set(self, "output_padding", _tuple_or_int("output_padding", self.output_padding, 0))
+        except ParameterError as err:
+            raise err.located("ConvTranspose") from None
         self._resolve()
 
     def _axis_args(self) -> tuple[object, object, object, object, object, bool]:
@@ -1201,7 +1217,7 @@ class Linear(Layer):
                 raise TypeError(f"Linear: {err}") from None
             _check_bool("Linear", "bias", self.bias)
             _check_name(self, self.name)
-        self._op = (LINEAR, out, self.in_features, out if self.bias else 0)
+        _set(self, "_op", (LINEAR, out, self.in_features, out if self.bias else 0))
 
     def _effect(self, shape: Shape, problems: list[ConvShapeError]) -> Effect:
         out = (*shape[:-1], self.out_features)
@@ -1265,7 +1281,7 @@ class Flatten(Layer):
             except TypeError as err:
                 raise TypeError(f"Flatten: {err}") from None
             _check_name(self, self.name)
-        self._op = _FLATTEN_OP if start == 0 and end == -1 else None
+        _set(self, "_op", _FLATTEN_OP if start == 0 and end == -1 else None)
 
     def describe(self) -> str:
         parts = [] if self.start_dim == 0 else [str(self.start_dim)]
@@ -1330,7 +1346,7 @@ class BatchNorm(Layer):
             )
         if self.name is not None:
             _check_name(self, self.name)
-        self._op = _NORM_OPS[self.center + self.scale if self.affine else 0]
+        _set(self, "_op", _NORM_OPS[self.center + self.scale if self.affine else 0])
 
     def _params(self, shape: Shape) -> int:
         channels = shape[0]

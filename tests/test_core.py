@@ -3,6 +3,7 @@ works at any nesting depth, graphs build in linear time, and traces are safe in 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
 import pickle
@@ -80,12 +81,11 @@ def _subclasses(cls: type) -> list[type]:
 
 
 def test_a_spec_is_an_instance_of_its_own_class_once_built_or_refused() -> None:
-    """While it is built, a spec is an instance of its class's open twin (fast plain stores);
-    it is an instance of its own class again when ``__init__`` returns or raises."""
-    from convshape._frozen import built_class
-
+    """While its fields are stored, a spec is an instance of its class's open twin (fast plain
+    stores); it is an instance of its own class again before ``__post_init__`` runs, and when
+    ``__init__`` raises."""
     for layer in [*cs.zoo.resnet50().layers, Conv(8, 3, name="c"), cs.ConvTranspose(4, 2), cs.MaxPool(3)]:
-        assert type(layer) is built_class(layer)
+        assert "_twin_of" not in type(layer).__dict__
         assert type(layer).__setattr__ is not object.__setattr__
     refused = object.__new__(Conv)
     with pytest.raises(cs.ParameterError, match="groups"):
@@ -93,8 +93,6 @@ def test_a_spec_is_an_instance_of_its_own_class_once_built_or_refused() -> None:
     assert type(refused) is Conv
     with pytest.raises(dataclasses.FrozenInstanceError):
         refused.groups = 1  # type: ignore[misc]
-    with pytest.raises(TypeError, match="name"):
-        Sequential(Conv(4, 1), name=3)  # type: ignore[arg-type]
     for cls in _spec_classes():  # every public spec class's twin adds nothing to its layout
         twin = cls.__dict__.get("_open")
         if twin is not None:
@@ -103,26 +101,119 @@ def test_a_spec_is_an_instance_of_its_own_class_once_built_or_refused() -> None:
             assert twin._twin_of is cls
 
 
+class _Checked(cs.Linear):
+    """A user's subclass whose ``__post_init__`` reads its class and copies itself."""
+
+    copying = False
+
+    def __post_init__(self) -> None:
+        if type(self) is not _Checked:
+            raise TypeError(f"built as {type(self)!r}")
+        super().__post_init__()
+        if not _Checked.copying:  # (a copy runs __post_init__ too)
+            _Checked.copying = True
+            try:
+                object.__setattr__(self, "copies", (copy.copy(self), pickle.loads(pickle.dumps(self))))
+            finally:
+                _Checked.copying = False
+
+
+class _Tagged(cs.Dropout):
+    """A user's base class with a required class keyword."""
+
+    def __init_subclass__(cls, *, tag: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.tag = tag  # type: ignore[attr-defined]
+
+
+class _Leaf(_Tagged, tag="leaf"):
+    pass
+
+
 @pytest.mark.parametrize("slots", [False, True])
-def test_subclasses_of_a_spec_are_built_frozen_with_their_own_layout(slots: bool) -> None:
-    """A subclass (with a ``__dict__`` or without) gets a twin of its own; it is frozen,
-    compares by value and pickles like its parent."""
+def test_subclasses_of_a_spec_are_built_frozen_as_themselves(slots: bool) -> None:
+    """A subclass defined outside convshape (with a ``__dict__`` or without) stores its fields
+    through ``object.__setattr__``: no twin of its own, so its ``__init_subclass__`` is not run
+    again; it is frozen, compares by value, and its checks name it."""
     namespace: dict[str, object] = {"__slots__": ()} if slots else {}
     Wide: Any = type("Wide", (Conv,), namespace)
     wide: Any = Wide(8, 3, padding=1)
     assert type(wide) is Wide
     assert wide.out_channels == 8
-    assert Wide.__dict__["_open"].__bases__ == (Wide,)
+    assert "_open" not in Wide.__dict__
     with pytest.raises(dataclasses.FrozenInstanceError):
         wide.stride = 2
     assert wide == Wide(8, 3, padding=1)
     assert wide != Conv(8, 3, padding=1)
     assert trace(wide, (3, 8, 8)).total_params == trace(Conv(8, 3, padding=1), (3, 8, 8)).total_params
-    assert type(Conv(4, 1)) is Conv  # the parent's own twin is untouched
-    with pytest.raises(cs.ParameterError, match=r"^Wide: "):  # checks name the class being built
+    assert type(Conv(4, 1)) is Conv
+    with pytest.raises(cs.ParameterError, match=r"^Wide: "):
         Wide(8, 3, groups=3)
     Chain: Any = type("Chain", (Sequential,), namespace)
     assert Chain(Conv(4, 1))._flat == 0  # a subclass may trace its own way: never walked in place
+    checked: Any = _Checked(4)  # its __post_init__ sees its own class; copies made there are frozen
+    for duplicate in checked.copies:
+        assert type(duplicate) is _Checked
+        assert duplicate == checked
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            duplicate.bias = False  # type: ignore[misc]
+    assert (_Tagged(0.5).p, _Leaf(0.5).p, getattr(_Leaf, "tag", None)) == (0.5, 0.5, "leaf")
+    assert [sub.__name__ for sub in type.__subclasses__(_Tagged)] == ["_Leaf"]
+
+
+def test_a_subclass_of_conv_runs_its_own_checks() -> None:
+    """The common case of a Conv is derived in one step only for Conv itself: a subclass's
+    own ``_check_common`` runs."""
+
+    class Strict(Conv):
+        def _check_common(self) -> None:
+            if self.stride > self.kernel_size:  # type: ignore[operator]
+                raise cs.ParameterError("stride larger than the kernel", where="Strict")
+            super()._check_common()
+
+    with pytest.raises(cs.ParameterError, match="stride larger"):
+        Strict(8, 1, stride=2)
+    assert Strict(8, 3, stride=2)._op == Conv(8, 3, stride=2)._op
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Conv(8, 0), "Conv: kernel_size must be an integer >= 1, got 0"),
+        (lambda: Conv(8, 3, stride=0), "Conv: stride must be an integer >= 1, got 0"),
+        (lambda: Conv(8, 0, in_channels=3), "Conv: kernel_size must be an integer >= 1, got 0"),
+        (lambda: Conv(8, (3, 0), in_channels=3), "Conv: kernel_size[1] must be an integer >= 1, got 0"),
+        (lambda: cs.ConvTranspose(8, 0), "ConvTranspose: kernel_size must be an integer >= 1, got 0"),
+        (lambda: cs.ConvTranspose(8, 3, output_padding=-1), "ConvTranspose: output_padding must be"),
+        (lambda: Sequential(5, name=3), "Sequential item 0 must be a layer spec"),  # type: ignore[arg-type]
+    ],
+)
+def test_refusals_name_the_layer_and_come_in_order(build: Any, message: str) -> None:
+    with pytest.raises((cs.ParameterError, TypeError)) as info:
+        build()
+    assert str(info.value).startswith(message)
+
+
+def test_a_pickled_container_holding_a_non_spec_is_refused() -> None:
+    from convshape._frozen import _restore
+
+    with pytest.raises(TypeError, match="cannot unpickle a Sequential"):
+        _restore(Sequential, (("layers", (Conv(8, 3), 5)), ("name", None)))
+
+
+def test_a_first_build_racing_another_thread_compiles_once_and_succeeds() -> None:
+    """A thread that looked up a class's lazy ``__init__`` before another thread replaced it
+    still builds its spec."""
+    code = (
+        "import convshape as cs\n"
+        "stub = cs.Dropout.__init__\n"
+        "cs.Dropout(0.1)\n"
+        "spec = object.__new__(cs.Dropout)\n"
+        "stub(spec, 0.2)\n"
+        "print(spec)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "Dropout(p=0.2, name=None)"
 
 
 def test_replace_revalidates_and_asdict_reads_the_fields() -> None:
