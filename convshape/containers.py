@@ -141,7 +141,7 @@ class Sequential(Layer):
                 nested.append(layer)
         _set(self, "_ops", tuple(ops))
         plain = self.__class__ is Sequential  # not a subclass, which may trace its own way
-        _set(self, "_flat", (_flat_depth(nested) if nested else 1) if plain else 0)
+        _set(self, "_flat", _flat_depth(nested) if plain else 0)
         return True
 
     def describe(self) -> str:
