@@ -53,9 +53,43 @@ if TYPE_CHECKING:
 else:  # typing costs milliseconds to import; the runtime class is the same named tuple
     _Field = record("ReceptiveField", ("size", "stride", "padding"), defaults=(1, 1, 0))
 
-__all__ = ["PhasedField", "ReceptiveField", "transpose"]
+__all__ = ["MAX_PERIOD", "MAX_WORK", "FieldTooFine", "PhasedField", "ReceptiveField", "transpose"]
 
 _new = tuple.__new__
+
+#: A phased field is kept exact while its pattern repeats within this many positions...
+MAX_PERIOD = 1024
+#: ...and while moving it through one layer takes at most this many interval look-ups.
+MAX_WORK = 1 << 16
+
+
+class FieldTooFine(ValueError):
+    """A field whose exact form is beyond :data:`MAX_PERIOD` or :data:`MAX_WORK`.
+
+    Raised by the field operations instead of working for hours or exhausting memory (an
+    upsampling by ``2**63``); the tracer reports the field as unknown from that layer on, with
+    this message as the row's note.
+
+    >>> transpose(ReceptiveField(), kernel=2**40, stride=2**40)
+    Traceback (most recent call last):
+    ...
+    convshape.receptive.FieldTooFine: the receptive field is not tracked from here on: its exact form would repeat every 1,099,511,627,776 positions, and fields are kept exact up to 1,024
+    """
+
+
+def _too_fine(period: int, work: int) -> FieldTooFine | None:
+    """The error for a result of *period* phases taking *work* look-ups, if over a bound."""
+    if period > MAX_PERIOD:
+        return FieldTooFine(
+            f"the receptive field is not tracked from here on: its exact form would repeat every "
+            f"{period:,} positions, and fields are kept exact up to {MAX_PERIOD:,}"
+        )
+    if work > MAX_WORK:
+        return FieldTooFine(
+            f"the receptive field is not tracked from here on: its exact form would take {work:,} "
+            f"interval look-ups to compute, and the limit is {MAX_WORK:,}"
+        )
+    return None
 
 
 class ReceptiveField(_Field):
@@ -211,8 +245,12 @@ def _window(
     # intervals grow with the index within a phase: the first and last taps of each phase bound them
     cycle = period // gcd(period, dilation)
     ends = range(taps) if taps <= 2 * cycle else [*range(cycle), *range(taps - cycle, taps)]
+    phases = period // gcd(period, step)
+    error = _too_fine(phases, phases * len(ends))
+    if error is not None:
+        raise error
     out: list[Span] = []
-    for phase in range(period // gcd(period, step)):
+    for phase in range(phases):
         start = phase * step - before
         out.append(_hull([_at(spans, shift, start + m * dilation) for m in ends]))
     return _make(stride * step, out)
@@ -225,25 +263,42 @@ def transpose(field: Field, kernel: int, stride: int, dilation: int = 1, before:
     Output ``o`` sums input ``i`` through tap ``t`` where ``o + before = i * stride + t * dilation``:
     which inputs those are depends on ``o``'s phase, so the period is multiplied by *stride*.
 
+    Raises:
+        FieldTooFine: The exact result would repeat every more than :data:`MAX_PERIOD` positions,
+            or take more than :data:`MAX_WORK` interval look-ups.
+
     >>> transpose(ReceptiveField(3, 1, 1), kernel=2, stride=2)
     PhasedField(stride=Fraction(1, 2), spans=((-1, 1), (-1, 1)))
     """
     base, spans = _parts(field)
     period = len(spans)
     shift = int(base * period)
+    phases = stride * period
+    # The taps that reach an input recur every `every` taps, each reaching `back` inputs before the
+    # last; inputs a whole period apart have intervals in the same order, so the first and last
+    # `cycle` of them bound an output's interval, however large the kernel.
+    common = gcd(stride, dilation)
+    every, back = stride // common, dilation // common
+    inverse = pow(back, -1, every)  # t * dilation = position (mod stride) <=> t = position / common * inverse
+    cycle = period // gcd(period, back)
+    error = _too_fine(phases, phases * min(-(-kernel // every), 2 * cycle))
+    if error is not None:
+        raise error
     out: list[Span] = []
-    for phase in range(stride * period):
+    for phase in range(phases):
         position = phase + before
-        found = []
-        for t in range(kernel):
-            source, rest = divmod(position - t * dilation, stride)
-            if not rest:
-                found.append(_at(spans, shift, source))
-        out.append(_hull(found))
+        if position % common:  # no tap lands on an input
+            out.append(None)
+            continue
+        first = position // common * inverse % every
+        source = (position - first * dilation) // stride
+        taps = max(0, -(-(kernel - first) // every))
+        ends = range(taps) if taps <= 2 * cycle else [*range(cycle), *range(taps - cycle, taps)]
+        out.append(_hull([_at(spans, shift, source - k * back) for k in ends]))
     return _make(base / stride, out)
 
 
-def _union(axis: int, known: list[Field], notes: list[str]) -> Field:
+def _union(axis: int, known: list[Field], notes: list[str]) -> Field | None:
     """The exact field of a merge of branches whose fields have the same stride (else the largest, with a note)."""
     parts = [_parts(f) for f in known]
     stride = parts[0][0]
@@ -255,6 +310,10 @@ def _union(axis: int, known: list[Field], notes: list[str]) -> Field:
     period = 1
     for _, spans in parts:
         period = period * len(spans) // gcd(period, len(spans))
+    error = _too_fine(period, period * len(parts))
+    if error is not None:
+        notes.append(f"axis {axis}: {error}")
+        return None
     shifts = [int(stride * len(spans)) for _, spans in parts]
     out = [
         _hull([_at(spans, shift, phase) for (_, spans), shift in zip(parts, shifts, strict=True)])

@@ -63,7 +63,7 @@ from convshape.layers import (
     _Window,
     fmt_shape,
 )
-from convshape.receptive import ReceptiveField, merge
+from convshape.receptive import FieldTooFine, ReceptiveField, merge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -203,7 +203,8 @@ class Row(tuple):  # type: ignore[type-arg]
     def notes(self) -> tuple[str, ...]:
         """Remarks that are not errors."""
         merged: tuple[str, ...] = self[9]
-        return merged or self.layer._notes(self.input_shape)
+        own = self.layer._notes(self.input_shape)
+        return (*own, *merged) if own and merged else merged or own
 
     @property
     def kind(self) -> str:
@@ -605,12 +606,21 @@ class _Tracer:
         """Apply a leaf by its own rule (``_apply``); :func:`_leaves` applies the common ones inline."""
         shape, fields = value
         found = self.pending
-        out, params, kernels, macs, moved = _UNKNOWN if shape is None else layer._apply(shape, fields, found)
+        noted: tuple[str, ...] = ()
+        try:
+            out, params, kernels, macs, moved = (
+                _UNKNOWN if shape is None else layer._apply(shape, fields, found)
+            )
+        except FieldTooFine as lost:  # an exact field too fine to keep: the rest without fields
+            del found[:]
+            out, params, kernels, macs, moved = layer._apply(shape, None, found)  # type: ignore[arg-type]
+            moved = None if out is None else (None,) * (len(out) - 1)  # unknown on every axis
+            noted = (str(lost),)
         if out is not None and len(out) < 2:
             moved = None  # no spatial axis: no receptive field
         if found:  # raises here in trace(): the partial report ends before this layer
             self.found(found, path, layer, shape)
-        self.last = (self.last, path[0], path[1], layer, shape, out, params, kernels, macs, moved, ())
+        self.last = (self.last, path[0], path[1], layer, shape, out, params, kernels, macs, moved, noted)
         return value if out is shape and moved is fields else (out, moved)
 
     def merge(self, code: int, layer: Layer, path: PathNode, value: Value, inputs: list[Value]) -> Value:

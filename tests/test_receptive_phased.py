@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 
 import convshape as cs
-from convshape.receptive import PhasedField, ReceptiveField, merge, transpose
+from convshape.receptive import (
+    MAX_PERIOD,
+    MAX_WORK,
+    FieldTooFine,
+    PhasedField,
+    ReceptiveField,
+    merge,
+    transpose,
+)
 
 #: one 1-D operation: ("conv", k, s, d, p), ("pool", k, s), ("convT", k, s, d, p, op), ("up", f), ("crop", b, a)
 Op = tuple[Any, ...]
@@ -221,3 +229,124 @@ def test_nearest_upsampling_is_a_transposed_convolution_of_its_factor(factor: in
     up = cs.trace([*base, cs.Upsample(scale_factor=factor)], (1, 30)).receptive_field
     conv = cs.trace([*base, cs.ConvTranspose(1, factor, stride=factor)], (1, 30)).receptive_field
     assert up == conv
+
+
+def _hull_of(spans: list[tuple[int, int] | None]) -> tuple[int, int] | None:
+    known = [s for s in spans if s is not None]
+    return (min(s[0] for s in known), max(s[1] for s in known)) if known else None
+
+
+def _transpose_by_definition(
+    field: ReceptiveField | PhasedField, kernel: int, stride: int, dilation: int, before: int
+) -> list[tuple[int, int] | None]:
+    """Per output position of two periods, the hull of the spans of every input some tap reads
+    (``o + before = i * stride + t * dilation``), tap by tap."""
+    period = field.period * stride
+    out = []
+    for o in range(2 * period):
+        reached = []
+        for t in range(kernel):
+            source, rest = divmod(o + before - t * dilation, stride)
+            if not rest:
+                reached.append(field.span(source))
+        out.append(_hull_of(reached))
+    return out
+
+
+def _random_field(rng: random.Random) -> ReceptiveField | PhasedField:
+    field: ReceptiveField | PhasedField = ReceptiveField()
+    for _ in range(rng.randint(0, 3)):
+        if rng.random() < 0.5:
+            field = transpose(
+                field, rng.randint(1, 4), rng.randint(1, 3), rng.randint(1, 3), rng.randint(0, 3)
+            )
+        else:
+            field = field.then(rng.randint(1, 7), rng.randint(1, 3), rng.randint(0, 3), rng.randint(1, 3))
+    return field
+
+
+def test_transpose_matches_its_definition_tap_by_tap() -> None:
+    """The closed form (first tap per phase, first and last inputs per period) gives the hull of
+    every tap's input, for random fields, kernels longer than the period, strides, dilations."""
+    rng = random.Random(1234)
+    for _ in range(400):
+        field = _random_field(rng)
+        kernel, stride, dilation = rng.randint(1, 40), rng.randint(1, 5), rng.randint(1, 6)
+        before = rng.randint(0, 12)
+        result = transpose(field, kernel, stride, dilation, before)
+        expected = _transpose_by_definition(field, kernel, stride, dilation, before)
+        assert [result.span(o) for o in range(len(expected))] == expected, (field, kernel, stride, dilation)
+
+
+def test_a_huge_transposed_kernel_has_an_exact_field() -> None:
+    """Kernel 2**70: taps come every stride / gcd(stride, dilation), reaching inputs dilation / gcd
+    apart; on a plain field the first and last reached bound each output's span."""
+    kernel, stride, dilation = 2**70, 6, 4
+    field = transpose(ReceptiveField(), kernel, stride, dilation)
+    for o in range(12):
+        taps = [t for t in range(stride) if (o - t * dilation) % stride == 0]
+        if not taps:
+            assert field.span(o) is None
+            continue
+        first = taps[0]  # the reaching taps: first, first + 3, ... up to kernel - 1
+        last = first + (kernel - 1 - first) // 3 * 3
+        assert field.span(o) == ((o - last * dilation) // stride, (o - first * dilation) // stride)
+
+
+def test_a_field_too_fine_to_keep_is_unknown_with_a_note() -> None:
+    """Upsampling by 2**57 would need a field repeating every 2**57 positions: the trace ends the
+    field there, says why in the row's notes, and goes on (it used to run out of time)."""
+    report = cs.trace(cs.Sequential(cs.Upsample(size=2**63), cs.Conv(4, 3)), (3, 64, 64))
+    up, conv = report.rows
+    assert up.receptive_field == (None, None)
+    assert conv.receptive_field == (None, None)
+    assert report.receptive_field == (None, None)
+    assert up.notes == (
+        "the receptive field is not tracked from here on: its exact form would repeat every "
+        f"{2**57:,} positions, and fields are kept exact up to {MAX_PERIOD:,}",
+    )
+    assert conv.output_shape == (4, 2**63 - 2, 2**63 - 2)
+    assert "Notes (*):" in str(report)
+
+
+def test_fields_are_kept_exact_up_to_the_bound() -> None:
+    """Stride-2 transposed convolutions double the period: exact up to MAX_PERIOD, then unknown."""
+    doublings = MAX_PERIOD.bit_length() - 1
+    layers = [cs.ConvTranspose(1, 3, stride=2, padding=1, output_padding=1) for _ in range(doublings + 2)]
+    report = cs.trace(cs.Sequential(*layers), (1, 4))
+    fields = [row.receptive_field[0] if row.receptive_field else None for row in report.rows]
+    periods = [None if field is None else field.period for field in fields]
+    assert periods == [2**i for i in range(1, doublings + 1)] + [None, None]
+    assert [bool(row.notes) for row in report.rows] == [False] * doublings + [True, False]
+    assert "repeat every 2,048 positions" in report.rows[doublings].notes[0]
+
+
+def test_a_window_too_costly_to_move_a_phased_field_through_is_noted() -> None:
+    """A 1000-tap dilated window over a field of period 1000: a million look-ups, over MAX_WORK."""
+    report = cs.trace(
+        cs.Sequential(cs.ConvTranspose(4, 3, stride=1000), cs.Conv(4, 1000, dilation=3)), (3, 8)
+    )
+    assert report.rows[0].receptive_field == (transpose(ReceptiveField(), 3, 1000),)
+    assert report.rows[1].receptive_field == (None,)
+    assert report.rows[1].notes == (
+        f"the receptive field is not tracked from here on: its exact form would take 1,000,000 interval "
+        f"look-ups to compute, and the limit is {MAX_WORK:,}",
+    )
+
+
+def test_merging_fields_whose_common_period_is_too_long_is_noted() -> None:
+    """Periods 33 and 32 repeat together every 1,056 positions, over MAX_PERIOD."""
+    a = PhasedField(Fraction(1), tuple((i, i) for i in range(33)))
+    b = PhasedField(Fraction(1), tuple((i, i + 1) for i in range(32)))
+    merged, notes = merge([(a,), (b,)])
+    assert merged == (None,)
+    assert notes == [
+        "axis 0: the receptive field is not tracked from here on: its exact form would repeat every "
+        f"1,056 positions, and fields are kept exact up to {MAX_PERIOD:,}"
+    ]
+
+
+def test_field_too_fine_is_a_value_error() -> None:
+    with pytest.raises(FieldTooFine, match="repeat every"):
+        transpose(ReceptiveField(), kernel=2, stride=MAX_PERIOD + 1)
+    assert issubclass(FieldTooFine, ValueError)
