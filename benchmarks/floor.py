@@ -49,6 +49,8 @@ Value = tuple[tuple[int, ...], tuple[int, int, int]]
 
 def _chain(ops: list[tuple[Any, ...]], value: Value, rows: list[Any]) -> Value:
     """Apply *ops*; ``rows[0]`` is the newest row, each row starting with the one before."""
+    shape: tuple[int, ...]
+    out: tuple[int, ...]
     shape, rf = value
     last = rows[0]
     for op in ops:

@@ -79,9 +79,7 @@ def bench_first_trace(rounds: int) -> None:
     print(f"first trace of ResNet-50 ({rows} rows: shapes, params, kernels, MACs, receptive fields)")
     torch = _torch()
     if torch is None:
-        alone = statistics.median(
-            _timed(lambda i=i: cs.trace(specs[i], (3, sizes[i], sizes[i]))) for i in range(rounds)
-        )
+        alone = statistics.median(_timed(cs.trace, specs[i], (3, sizes[i], sizes[i])) for i in range(rounds))
         print(
             f"  convshape {alone * 1e6:8.0f} us; peers skipped: torch is not installed (pip install torch==2.13.0)"
         )
@@ -134,9 +132,10 @@ def bench_first_trace(rounds: int) -> None:
     )
 
 
-def _timed(fn: Callable[[], object]) -> float:
+def _timed(fn: Callable[..., object], *args: object) -> float:
+    """Seconds one call ``fn(*args)`` takes."""
     start = time.perf_counter()
-    fn()
+    fn(*args)
     return time.perf_counter() - start
 
 
@@ -238,7 +237,7 @@ def bench_sweep(count: int) -> None:
         cs.trace(build_ours(cs, nets[i]), (3, 64, 64))
 
     if torch is None:
-        alone = statistics.median(_timed(lambda i=i: ours(i)) for i in range(count))
+        alone = statistics.median(_timed(ours, i) for i in range(count))
         print(f"  convshape build + trace {alone * 1e6:8.0f} us; peer skipped: torch is not installed")
         return
 
@@ -355,13 +354,13 @@ def bench_scaling(quick: bool) -> None:
         chains = [
             cs.Sequential(*[cs.Conv(4, 3, padding=1, name=f"c{i}") for i in range(n)]) for _ in range(3)
         ]
-        t = statistics.median(_timed(lambda c=c: cs.trace(c, (4, 8, 8))) for c in chains)
+        t = statistics.median(_timed(cs.trace, c, (4, 8, 8)) for c in chains)
         print(f"  chain of {n:>7,} convolutions: {t * 1e3:9.2f} ms  ({t / n * 1e6:6.2f} us per layer)")
     for depth in (10, 1_000, 100_000):
         nested: cs.Layer = cs.Conv(4, 3, padding=1)
         for _ in range(depth):
             nested = cs.Residual(nested)
-        t = _timed(lambda nested=nested: cs.trace(nested, (4, 8, 8)))
+        t = _timed(cs.trace, nested, (4, 8, 8))
         print(
             f"  nested Residuals, depth {depth:>7,}: {t * 1e3:9.2f} ms  ({t / depth * 1e6:6.2f} us per level)"
         )

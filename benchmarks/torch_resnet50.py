@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 
-class Bottleneck(nn.Module):  # type: ignore[misc]
+class Bottleneck(nn.Module):  # type: ignore[misc, unused-ignore]  # torch may be absent
     def __init__(self, cin: int, width: int, stride: int) -> None:
         super().__init__()
         out = width * 4
@@ -30,7 +30,7 @@ class Bottleneck(nn.Module):  # type: ignore[misc]
         return self.relu(self.bn3(self.conv3(y)) + identity)
 
 
-class ResNet50(nn.Module):  # type: ignore[misc]
+class ResNet50(nn.Module):  # type: ignore[misc, unused-ignore]  # torch may be absent
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
