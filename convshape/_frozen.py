@@ -165,7 +165,7 @@ def frozen(cls: type[T]) -> type[T]:
         namespace.setdefault("__repr__", _flat_repr)
     namespace["__setattr__"] = _setattr
     namespace["__delattr__"] = _delattr
-    namespace["__reduce__"] = _reduce
+    namespace["__reduce__"] = _tree_reduce if nested else _reduce
     new: type[T] = type(cls.__name__, cls.__bases__, namespace)
     new.__qualname__ = cls.__qualname__
     return new
@@ -369,6 +369,73 @@ def _restore(cls: type, state: tuple[tuple[str, object], ...]) -> object:
         if derive() is False:  # a container holding something that is not a spec
             raise TypeError(f"cannot unpickle a {cls.__name__}: it holds a value that is not a layer spec")
     return obj
+
+
+# Nested specs are pickled (and deep-copied) as one flat program, not as objects inside objects:
+# pickle recurses in C a few frames per level and fails about 300 levels down.
+_CONSTANT, _AGAIN = -1, -2  # program codes; n >= 0 makes a tuple of the last n values
+
+
+def _tree_reduce(self: Any) -> tuple[Any, ...]:
+    """``(_rebuild, (codes, constants))`` for a nested spec, walked with an explicit stack.
+
+    *codes* has, in post-order, ``_CONSTANT`` (push the next constant: a flat spec, a number,
+    a string), ``n >= 0`` (a tuple of the last *n* values), a class (a spec of the last
+    ``len(cls._fields)`` values, restored as :func:`_restore` does), or ``_AGAIN`` (the spec the
+    next constant numbers, met earlier: a spec held twice is pickled once and stays shared).
+    """
+    codes: list[object] = []
+    constants: list[object] = []
+    numbers: dict[int, int] = {}  # id of a nested spec written -> its number in the order built
+    stack: list[tuple[object, bool]] = [(self, False)]
+    while stack:
+        value, done = stack.pop()
+        if done:
+            if isinstance(value, tuple):
+                codes.append(len(value))
+            else:
+                numbers[id(value)] = len(numbers)
+                codes.append(type(value))
+            continue
+        children = _children(value)
+        if children is None:
+            codes.append(_CONSTANT)
+            constants.append(value)
+        elif id(value) in numbers and not isinstance(value, tuple):
+            codes.append(_AGAIN)
+            constants.append(numbers[id(value)])
+        else:
+            stack.append((value, True))
+            stack.extend((child, False) for child in reversed(children))
+    return (_rebuild, (codes, constants))
+
+
+def _rebuild(codes: list[object], constants: list[object]) -> object:
+    """The spec :func:`_tree_reduce` wrote."""
+    values: list[object] = []
+    specs: list[object] = []
+    taken = 0
+    for code in codes:
+        if code == _CONSTANT:
+            values.append(constants[taken])
+            taken += 1
+        elif code == _AGAIN:
+            values.append(specs[constants[taken]])  # type: ignore[call-overload]
+            taken += 1
+        elif isinstance(code, int):
+            start = len(values) - code
+            items = tuple(values[start:])
+            del values[start:]
+            values.append(items)
+        else:
+            cls: Any = code
+            start = len(values) - len(cls._fields)
+            spec = _restore(cls, tuple(zip(cls._fields, values[start:], strict=True)))
+            del values[start:]
+            specs.append(spec)
+            values.append(spec)
+    (root,) = values
+    return root
 
 
 # ---------------------------------------------------------------------------

@@ -201,6 +201,32 @@ def test_a_pickled_container_holding_a_non_spec_is_refused() -> None:
         _restore(Sequential, (("layers", (Conv(8, 3), 5)), ("name", None)))
 
 
+def test_a_pickled_program_holding_a_non_spec_is_refused() -> None:
+    from convshape._frozen import _CONSTANT, _rebuild
+
+    program = [_CONSTANT, _CONSTANT, 2, _CONSTANT, Sequential]
+    with pytest.raises(TypeError, match="cannot unpickle a Sequential"):
+        _rebuild(program, [Conv(8, 3), 5, None])
+
+
+def test_pickle_and_deepcopy_keep_shared_specs_shared() -> None:
+    """A spec held twice in a network is pickled once and comes back as one object."""
+    conv = Conv(4, 3, padding=1)
+    block = Sequential(conv, cs.BatchNorm())
+    graph = cs.Graph([cs.Node("a", block), cs.Node("b", block, ["a"]), cs.Node("sum", cs.Add(), ["a", "b"])])
+    network = Sequential(block, Residual(block), graph, conv)
+    for copied in (pickle.loads(pickle.dumps(network)), copy.deepcopy(network)):
+        assert copied == network
+        assert trace(copied, (4, 8, 8)).rows == trace(network, (4, 8, 8)).rows
+        first, residual, copied_graph, last = copied.layers
+        assert isinstance(residual, Residual)
+        assert isinstance(copied_graph, cs.Graph)
+        assert residual.body.layers[0] is first
+        assert copied_graph.nodes[0].op is first
+        assert isinstance(first, Sequential)
+        assert first.layers[0] is last
+
+
 def test_a_first_build_racing_another_thread_compiles_once_and_succeeds() -> None:
     """A thread that looked up a class's lazy ``__init__`` before another thread replaced it
     still builds its spec."""
@@ -270,6 +296,17 @@ def test_hash_eq_repr_trace_and_to_dict_at_depth_100000() -> None:
         depth += 1
     assert depth == DEPTH
     assert tree["type"] == "conv"
+
+
+def test_pickle_and_deepcopy_at_depth_100000() -> None:
+    """Nested specs are pickled as one flat program: no RecursionError (it used to come at 300
+    levels).  A deep copy goes the same way (checked 10,000 deep, to keep the suite quick)."""
+    network = _nested_residuals(DEPTH)
+    copied = pickle.loads(pickle.dumps(network))
+    assert copied == network
+    assert copied is not network
+    shallower = _nested_sequentials(DEPTH // 10)
+    assert copy.deepcopy(shallower) == shallower
 
 
 def test_nested_residuals_are_linear_in_depth() -> None:
