@@ -38,10 +38,12 @@ __all__ = [
     "frozen",
     "integral",
     "open_twin",
+    "pack",
     "record",
     "structural_eq",
     "structural_hash",
     "structural_repr",
+    "unpack",
 ]
 
 
@@ -377,41 +379,54 @@ _CONSTANT, _AGAIN = -1, -2  # program codes; n >= 0 makes a tuple of the last n 
 
 
 def _tree_reduce(self: Any) -> tuple[Any, ...]:
-    """``(_rebuild, (codes, constants))`` for a nested spec, walked with an explicit stack.
+    """``(unpack, pack(self))``: a nested spec pickles as one flat program (see :func:`pack`)."""
+    return (unpack, pack(self))
+
+
+def pack(value: object) -> tuple[list[object], list[object]]:
+    """*value* (specs, within tuples) as ``(codes, constants)``, walked with an explicit stack.
 
     *codes* has, in post-order, ``_CONSTANT`` (push the next constant: a flat spec, a number,
     a string), ``n >= 0`` (a tuple of the last *n* values), a class (a spec of the last
     ``len(cls._fields)`` values, restored as :func:`_restore` does), or ``_AGAIN`` (the spec the
     next constant numbers, met earlier: a spec held twice is pickled once and stays shared).
+    :func:`unpack` reads it back.
+
+    >>> from convshape import Conv, Sequential
+    >>> conv = Conv(4, 1)
+    >>> codes, constants = pack(Sequential(conv, conv))
+    >>> copied = unpack(codes, constants)
+    >>> copied == Sequential(conv, conv), copied.layers[0] is copied.layers[1]
+    (True, True)
     """
     codes: list[object] = []
     constants: list[object] = []
     numbers: dict[int, int] = {}  # id of a nested spec written -> its number in the order built
-    stack: list[tuple[object, bool]] = [(self, False)]
+    stack: list[tuple[object, bool]] = [(value, False)]
     while stack:
-        value, done = stack.pop()
+        item, done = stack.pop()
         if done:
-            if isinstance(value, tuple):
-                codes.append(len(value))
+            if isinstance(item, tuple):
+                codes.append(len(item))
             else:
-                numbers[id(value)] = len(numbers)
-                codes.append(type(value))
+                numbers[id(item)] = len(numbers)
+                codes.append(type(item))
             continue
-        children = _children(value)
+        children = _children(item)
         if children is None:
             codes.append(_CONSTANT)
-            constants.append(value)
-        elif id(value) in numbers and not isinstance(value, tuple):
+            constants.append(item)
+        elif id(item) in numbers and not isinstance(item, tuple):
             codes.append(_AGAIN)
-            constants.append(numbers[id(value)])
+            constants.append(numbers[id(item)])
         else:
-            stack.append((value, True))
+            stack.append((item, True))
             stack.extend((child, False) for child in reversed(children))
-    return (_rebuild, (codes, constants))
+    return codes, constants
 
 
-def _rebuild(codes: list[object], constants: list[object]) -> object:
-    """The spec :func:`_tree_reduce` wrote."""
+def unpack(codes: list[object], constants: list[object]) -> Any:
+    """The value :func:`pack` wrote (see there for an example)."""
     values: list[object] = []
     specs: list[object] = []
     taken = 0

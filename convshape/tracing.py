@@ -38,7 +38,7 @@ from __future__ import annotations
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 from math import prod
 
-from convshape._frozen import fill_value
+from convshape._frozen import fill_value, pack, unpack
 from convshape.arithmetic import MAX_AXES
 from convshape.containers import (
     MERGES,
@@ -319,7 +319,18 @@ class Report:
         return {"output": self.output_shape} if outputs is None else dict(outputs)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Report, tuple(getattr(self, name) for name in _REPORT_FIELDS))
+        # Flat, for reports of networks of any depth: the network and the rows' layers as one
+        # program (a row's layer is the network's own object, written once), the rows' paths as
+        # a table of (parent's index, segment) nodes; the rest as it is.
+        rows = self.rows
+        numbers: dict[int, int] = {}  # id of a path node -> its index in the table
+        table: list[tuple[int, str | int]] = []
+        records = []
+        for row in rows:
+            records.append((_number_path(row[0], numbers, table), row[1], *row[3:]))
+        program = pack((self.network, tuple(row[2] for row in rows)))
+        rest = tuple(getattr(self, name) for name in _REPORT_FIELDS[3:])
+        return (_unpickle_report, (program, tuple(table), tuple(records), self.input_shape, rest))
 
     def _records(self) -> list[tuple[Any, ...]]:
         """The trace's rows as the tracer chained them, oldest first (see :class:`_Tracer`)."""
@@ -520,6 +531,41 @@ def _fill(
     if batch_size is not None:
         state["batch_size"] = batch_size
     object.__setattr__(report, "__dict__", state)
+
+
+def _number_path(node: PathNode, numbers: dict[int, int], table: list[tuple[int, str | int]]) -> int:
+    """The index of path *node* in *table* (-1 for none), adding it and its unnumbered parents."""
+    if node is None:
+        return -1
+    missing = []
+    walk: PathNode = node
+    while walk is not None and id(walk) not in numbers:
+        missing.append(walk)
+        walk = walk[0]
+    for item in reversed(missing):  # parents first
+        parent = item[0]
+        table.append((-1 if parent is None else numbers[id(parent)], item[1]))
+        numbers[id(item)] = len(table) - 1
+    return numbers[id(node)]
+
+
+def _unpickle_report(
+    program: tuple[list[object], list[object]],
+    table: tuple[tuple[int, str | int], ...],
+    records: tuple[tuple[Any, ...], ...],
+    input_shape: Shape,
+    rest: tuple[Any, ...],
+) -> Report:
+    """The report :meth:`Report.__reduce__` wrote."""
+    network, layers = unpack(*program)
+    nodes: list[PathNode] = []
+    for parent, segment in table:
+        nodes.append((None if parent < 0 else nodes[parent], segment))
+    rows = [
+        (None if record[0] < 0 else nodes[record[0]], record[1], layer, *record[2:])
+        for record, layer in zip(records, layers, strict=True)
+    ]
+    return Report(network, input_shape, rows, *rest)
 
 
 _REPORT_FIELDS = (

@@ -202,11 +202,11 @@ def test_a_pickled_container_holding_a_non_spec_is_refused() -> None:
 
 
 def test_a_pickled_program_holding_a_non_spec_is_refused() -> None:
-    from convshape._frozen import _CONSTANT, _rebuild
+    from convshape._frozen import _CONSTANT, unpack
 
     program = [_CONSTANT, _CONSTANT, 2, _CONSTANT, Sequential]
     with pytest.raises(TypeError, match="cannot unpickle a Sequential"):
-        _rebuild(program, [Conv(8, 3), 5, None])
+        unpack(program, [Conv(8, 3), 5, None])
 
 
 def test_pickle_and_deepcopy_keep_shared_specs_shared() -> None:
@@ -307,6 +307,33 @@ def test_pickle_and_deepcopy_at_depth_100000() -> None:
     assert copied is not network
     shallower = _nested_sequentials(DEPTH // 10)
     assert copy.deepcopy(shallower) == shallower
+
+
+def test_a_report_pickles_at_depth_and_keeps_its_layers_the_networks_own() -> None:
+    """A report pickles its rows' paths as a flat table and their layers within the network's
+    program: any depth, and each row's layer is the unpickled network's object."""
+    network = _nested_residuals(DEPTH // 10)
+    report = trace(network, (2, 4))
+    copied = pickle.loads(pickle.dumps(report))
+    assert copied.network == network
+    assert len(copied.rows) == len(report.rows) == DEPTH // 10 + 1
+    assert [row.path for row in copied.rows[-3:]] == [row.path for row in report.rows[-3:]]
+    assert copied.rows[-1].layer is copied.network
+    assert copied.rows[-2].layer is copied.network.body.layers[0]
+    resnet = trace(cs.zoo.resnet50(), (3, 224, 224))
+    again = pickle.loads(pickle.dumps(resnet))
+    assert again.rows == resnet.rows
+    assert str(again) == str(resnet)
+    owned = set()  # every container object inside the unpickled network
+    todo: list[object] = [again.network]
+    while todo:
+        item = todo.pop()
+        owned.add(id(item))
+        todo += getattr(item, "layers", ())
+        todo += [getattr(item, "body", None)] if isinstance(item, Residual) else []
+    merges = [row for row in again.rows if row.kind == "Residual"]
+    assert len(merges) == 16
+    assert all(id(row.layer) in owned for row in merges)
 
 
 def test_nested_residuals_are_linear_in_depth() -> None:
