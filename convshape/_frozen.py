@@ -168,6 +168,8 @@ def frozen(cls: type[T]) -> type[T]:
     namespace["__setattr__"] = _setattr
     namespace["__delattr__"] = _delattr
     namespace["__reduce__"] = _tree_reduce if nested else _reduce
+    if nested:
+        namespace.setdefault("__copy__", _shallow_copy)
     new: type[T] = type(cls.__name__, cls.__bases__, namespace)
     new.__qualname__ = cls.__qualname__
     return new
@@ -368,29 +370,101 @@ def _restore(cls: type, state: tuple[tuple[str, object], ...]) -> object:
             object.__setattr__(obj, name, value)
     if getattr(cls, "_private", ()):
         derive = getattr(obj, "_derive", None) or obj.__post_init__  # type: ignore[attr-defined]
-        if derive() is False:  # a container holding something that is not a spec
+        try:
+            derived = derive()
+        except AttributeError:  # a container whose parts are not specs (a pickle made by hand)
+            derived = False
+        if derived is False:  # a container holding something that is not a spec
             raise TypeError(f"cannot unpickle a {cls.__name__}: it holds a value that is not a layer spec")
     return obj
 
 
-# Nested specs are pickled (and deep-copied) as one flat program, not as objects inside objects:
-# pickle recurses in C a few frames per level and fails about 300 levels down.
+# A container nested deeper than _OBJECT_DEPTH levels is pickled (and deep-copied) as one flat
+# program, not as objects inside objects: pickle and copy.deepcopy recurse a few frames per level
+# and failed about 200 (pickle) and 80 (deepcopy) levels down.  Shallower containers go as objects,
+# so pickle's own memo keeps a container shared with anything else pickled beside it.
+_OBJECT_DEPTH = 16
 _CONSTANT, _AGAIN = -1, -2  # program codes; n >= 0 makes a tuple of the last n values
 
 
 def _tree_reduce(self: Any) -> tuple[Any, ...]:
-    """``(unpack, pack(self))``: a nested spec pickles as one flat program (see :func:`pack`)."""
-    return (unpack, pack(self))
+    """A nested spec's pickle: its fields (:func:`_reduce`) if it is shallow, else ``(unpack,
+    pack(self))``, one flat program."""
+    return _reduce(self) if _shallow(self) else (unpack, pack(self))
+
+
+def _shallow_copy(self: Any) -> Any:
+    """``copy.copy`` of a nested spec: a new spec holding the same children."""
+    function, args = _reduce(self)
+    return function(*args)
+
+
+def _walked(value: object) -> bool:
+    """Whether :func:`pack` writes *value*'s parts (a nested spec pickled by this module's rule)."""
+    cls = type(value)
+    return (
+        getattr(cls, "_nested", False) is True
+        and getattr(cls, "__reduce__", None) is _tree_reduce
+        and getattr(cls, "__reduce_ex__", None) is object.__reduce_ex__
+        and not hasattr(cls, "__deepcopy__")
+    )
+
+
+def _shallow(spec: object) -> bool:
+    """Whether nested specs nest at most ``_OBJECT_DEPTH`` levels below *spec* (a bounded walk)."""
+    stack: list[tuple[object, int]] = [(spec, 0)]
+    while stack:
+        value, level = stack.pop()
+        children = _children(value)
+        if children is None:
+            continue
+        if not isinstance(value, tuple):
+            if level == _OBJECT_DEPTH:
+                return False
+            level += 1
+        stack.extend((child, level) for child in children)
+    return True
+
+
+def _deep(value: object) -> set[int]:
+    """The ids of the specs below *value* that :func:`pack` writes part by part: those of this
+    module's rule (:func:`_walked`) with nested specs more than ``_OBJECT_DEPTH`` levels below
+    them, found in one post-order walk (a spec met twice is walked once)."""
+    known: dict[int, int] = {}  # id of a spec walked -> its height, capped at _OBJECT_DEPTH + 1
+    heights: list[int] = []  # of the parts walked
+    stack: list[tuple[object, int]] = [(value, -1)]  # (item, its number of parts once walked)
+    while stack:
+        item, parts = stack.pop()
+        if parts < 0:
+            height = known.get(id(item))
+            if height is not None:
+                heights.append(height)
+                continue
+            children = _children(item) if isinstance(item, tuple) or _walked(item) else None
+            if children is None:
+                heights.append(0)
+            else:
+                stack.append((item, len(children)))
+                stack.extend((child, -1) for child in children)
+            continue
+        height = max(heights[len(heights) - parts :], default=0)
+        del heights[len(heights) - parts :]
+        if not isinstance(item, tuple):
+            height = min(height + 1, _OBJECT_DEPTH + 1)
+            known[id(item)] = height
+        heights.append(height)
+    return {key for key, height in known.items() if height > _OBJECT_DEPTH}
 
 
 def pack(value: object) -> tuple[list[object], list[object]]:
     """*value* (specs, within tuples) as ``(codes, constants)``, walked with an explicit stack.
 
-    *codes* has, in post-order, ``_CONSTANT`` (push the next constant: a flat spec, a number,
-    a string), ``n >= 0`` (a tuple of the last *n* values), a class (a spec of the last
-    ``len(cls._fields)`` values, restored as :func:`_restore` does), or ``_AGAIN`` (the spec the
-    next constant numbers, met earlier: a spec held twice is pickled once and stays shared).
-    :func:`unpack` reads it back.
+    *codes* has, in post-order, ``_CONSTANT`` (push the next constant: a flat spec, a shallow
+    container, a number, a string), ``n >= 0`` (a tuple of the last *n* values), a class (a spec
+    of the last ``len(cls._fields)`` values, restored as :func:`_restore` does), or ``_AGAIN`` (the
+    spec the next constant numbers, met earlier: a spec held twice is written once and stays
+    shared).  :func:`unpack` reads it back.  A container no deeper than ``_OBJECT_DEPTH``, or one
+    of a class that pickles its own way, is a constant: pickle writes it as an object.
 
     >>> from convshape import Conv, Sequential
     >>> conv = Conv(4, 1)
@@ -399,6 +473,7 @@ def pack(value: object) -> tuple[list[object], list[object]]:
     >>> copied == Sequential(conv, conv), copied.layers[0] is copied.layers[1]
     (True, True)
     """
+    deep = _deep(value)
     codes: list[object] = []
     constants: list[object] = []
     numbers: dict[int, int] = {}  # id of a nested spec written -> its number in the order built
@@ -412,7 +487,12 @@ def pack(value: object) -> tuple[list[object], list[object]]:
                 numbers[id(item)] = len(numbers)
                 codes.append(type(item))
             continue
-        children = _children(item)
+        if isinstance(item, tuple) and not hasattr(item, "_fields"):
+            children: tuple[object, ...] | None = item
+        elif item is value or id(item) in deep:
+            children = _children(item)
+        else:
+            children = None  # an atom, a flat spec, a shallow container: pickled as an object
         if children is None:
             codes.append(_CONSTANT)
             constants.append(item)

@@ -59,7 +59,8 @@ _new = tuple.__new__
 
 #: A phased field is kept exact while its pattern repeats within this many positions...
 MAX_PERIOD = 1024
-#: ...and while moving it through one layer takes at most this many interval look-ups.
+#: ...and while moving it through one layer takes at most this many steps (one per phase and
+#: input interval read).
 MAX_WORK = 1 << 16
 
 
@@ -78,7 +79,7 @@ class FieldTooFine(ValueError):
 
 
 def _too_fine(period: int, work: int) -> FieldTooFine | None:
-    """The error for a result of *period* phases taking *work* look-ups, if over a bound."""
+    """The error for a result of *period* phases taking *work* steps, if over a bound."""
     if period > MAX_PERIOD:
         return FieldTooFine(
             f"the receptive field is not tracked from here on: its exact form would repeat every "
@@ -87,7 +88,7 @@ def _too_fine(period: int, work: int) -> FieldTooFine | None:
     if work > MAX_WORK:
         return FieldTooFine(
             f"the receptive field is not tracked from here on: its exact form would take {work:,} "
-            f"interval look-ups to compute, and the limit is {MAX_WORK:,}"
+            f"steps to compute, and the limit is {MAX_WORK:,}"
         )
     return None
 
@@ -265,7 +266,7 @@ def transpose(field: Field, kernel: int, stride: int, dilation: int = 1, before:
 
     Raises:
         FieldTooFine: The exact result would repeat every more than :data:`MAX_PERIOD` positions,
-            or take more than :data:`MAX_WORK` interval look-ups.
+            or take more than :data:`MAX_WORK` steps.
 
     >>> transpose(ReceptiveField(3, 1, 1), kernel=2, stride=2)
     PhasedField(stride=Fraction(1, 2), spans=((-1, 1), (-1, 1)))

@@ -227,6 +227,66 @@ def test_pickle_and_deepcopy_keep_shared_specs_shared() -> None:
         assert first.layers[0] is last
 
 
+def test_a_pickled_residual_whose_body_is_not_a_spec_is_refused() -> None:
+    from convshape._frozen import _restore
+
+    with pytest.raises(TypeError, match="cannot unpickle a Residual"):
+        _restore(Residual, (("body", 5), ("shortcut", None), ("name", None)))
+
+
+class _Block(Sequential):
+    """A user's container that pickles its own way (its constructor's arguments)."""
+
+    def __init__(self, channels: int, name: str | None = None) -> None:
+        super().__init__(Conv(channels, 3, padding=1), cs.BatchNorm(), name=name)
+        object.__setattr__(self, "channels", channels)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Block, (self.__dict__["channels"], self.name))
+
+
+@pytest.mark.parametrize("levels", [1, 100])
+def test_a_container_that_pickles_its_own_way_is_left_to_do_so(levels: int) -> None:
+    """Inside a shallow or a deep network, a subclass's own __reduce__ is what pickle uses."""
+    network: cs.Layer = _Block(4)
+    for _ in range(levels):
+        network = Sequential(network)
+    for copied in (pickle.loads(pickle.dumps(network)), copy.deepcopy(network)):
+        for _ in range(levels):
+            assert isinstance(copied, Sequential)
+            (copied,) = copied.layers
+        assert type(copied) is _Block
+        assert getattr(copied, "channels", None) == 4
+
+
+def test_containers_stay_shared_with_what_is_pickled_beside_them() -> None:
+    """pickle's and deepcopy's own memo keep a container shared between a network and other
+    references: a list, a report, an error's layer; in a deep network too (its shallow parts)."""
+    residual = Residual(Conv(5, 1))
+    network = Sequential(Conv(5, 1), residual, Conv(4, 1))
+    loaded = pickle.loads(pickle.dumps([network, residual]))
+    assert loaded[0].layers[1] is loaded[1]
+    copied: dict[str, Any] = copy.deepcopy({"network": network, "block": residual})
+    assert copied["network"].layers[1] is copied["block"]
+    report = trace(network, (4, 6, 6))
+    again, again_report = pickle.loads(pickle.dumps((network, report)))
+    assert again_report.network is again
+    with pytest.raises(cs.ShapeError) as info:
+        trace(Sequential(Conv(4, 1), Residual(Conv(5, 1))), (4, 6, 6))
+    error = pickle.loads(pickle.dumps(info.value))
+    assert error.layer is error.report.network.layers[1]
+    deep: cs.Layer = residual
+    for _ in range(100):
+        deep = Sequential(deep)
+    loaded = pickle.loads(pickle.dumps([deep, residual]))
+    inner = loaded[0]
+    for _ in range(100):
+        assert isinstance(inner, Sequential)
+        (inner,) = inner.layers
+    assert inner is loaded[1]
+    assert copy.copy(network).layers[1] is residual  # a shallow copy holds the same children
+
+
 def test_a_first_build_racing_another_thread_compiles_once_and_succeeds() -> None:
     """A thread that looked up a class's lazy ``__init__`` before another thread replaced it
     still builds its spec."""

@@ -322,15 +322,15 @@ def test_fields_are_kept_exact_up_to_the_bound() -> None:
 
 
 def test_a_window_too_costly_to_move_a_phased_field_through_is_noted() -> None:
-    """A 1000-tap dilated window over a field of period 1000: a million look-ups, over MAX_WORK."""
+    """A 1000-tap dilated window over a field of period 1000: a million steps, over MAX_WORK."""
     report = cs.trace(
         cs.Sequential(cs.ConvTranspose(4, 3, stride=1000), cs.Conv(4, 1000, dilation=3)), (3, 8)
     )
     assert report.rows[0].receptive_field == (transpose(ReceptiveField(), 3, 1000),)
     assert report.rows[1].receptive_field == (None,)
     assert report.rows[1].notes == (
-        f"the receptive field is not tracked from here on: its exact form would take 1,000,000 interval "
-        f"look-ups to compute, and the limit is {MAX_WORK:,}",
+        "the receptive field is not tracked from here on: its exact form would take 1,000,000 steps "
+        f"to compute, and the limit is {MAX_WORK:,}",
     )
 
 
