@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 
     from convshape.arithmetic import AxisWindow
     from convshape.layers import Shape
-    from convshape.receptive import PhasedField
+    from convshape.receptive import Field, PhasedField
     from convshape.render import Memory
 
     Fields = Union[tuple[Union[ReceptiveField, PhasedField, None], ...], None]
@@ -657,11 +657,9 @@ class _Tracer:
             out, params, kernels, macs, moved = (
                 _UNKNOWN if shape is None else layer._apply(shape, fields, found)
             )
-        except FieldTooFine as lost:  # an exact field too fine to keep: the rest without fields
+        except FieldTooFine:  # an exact field too fine to keep: unknown on that axis from here on
             del found[:]
-            out, params, kernels, macs, moved = layer._apply(shape, None, found)  # type: ignore[arg-type]
-            moved = None if out is None else (None,) * (len(out) - 1)  # unknown on every axis
-            noted = (str(lost),)
+            out, params, kernels, macs, moved, noted = _too_fine(layer, shape, fields, found)  # type: ignore[arg-type]
         if out is not None and len(out) < 2:
             moved = None  # no spatial axis: no receptive field
         if found:  # raises here in trace(): the partial report ends before this layer
@@ -736,6 +734,33 @@ class _Tracer:
             tuple(self.problems) if self.problems else (), outputs, self.batch_size,
         )  # fmt: skip
         return report
+
+
+def _too_fine(
+    layer: Layer, shape: Shape, fields: tuple[Field | None, ...], found: list[ConvShapeError]
+) -> tuple[Any, ...]:
+    """*layer*'s result when moving *fields* raised FieldTooFine: each axis's field moved alone,
+    unknown where it is too fine, with the reasons as notes (one if every axis has the same)."""
+    kept: list[Field | None] = []
+    reasons: list[tuple[int, str]] = []
+    for axis in range(len(fields)):
+        alone = tuple(field if i == axis else None for i, field in enumerate(fields))
+        try:
+            moved = layer._apply(shape, alone, [])[4]
+        except FieldTooFine as err:
+            reasons.append((axis, str(err)))
+            kept.append(None)
+            continue
+        kept.append(moved[axis] if moved is not None and len(moved) == len(fields) else None)
+    out, params, kernels, macs, _ = layer._apply(shape, None, found)
+    if out is None or len(out) - 1 != len(fields):
+        kept = [None] * (0 if out is None else len(out) - 1)
+    texts = {text for _, text in reasons}
+    if len(reasons) == len(fields) and len(texts) == 1:
+        notes: tuple[str, ...] = (reasons[0][1],)
+    else:
+        notes = tuple(f"axis {axis}: {text}" for axis, text in reasons)
+    return out, params, kernels, macs, None if out is None else tuple(kept), notes
 
 
 def _with_convention(

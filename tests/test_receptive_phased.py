@@ -350,3 +350,22 @@ def test_field_too_fine_is_a_value_error() -> None:
     with pytest.raises(FieldTooFine, match="repeat every"):
         transpose(ReceptiveField(), kernel=2, stride=MAX_PERIOD + 1)
     assert issubclass(FieldTooFine, ValueError)
+
+
+def test_only_the_axis_too_fine_to_keep_becomes_unknown() -> None:
+    """Upsampling one axis by 2**40 and the other by 2: the second keeps its exact field, and the
+    note names the axis it is about."""
+    report = cs.trace(cs.Upsample(scale_factor=(2**40, 2)), (1, 8, 8))
+    alone = cs.trace(cs.Upsample(scale_factor=2), (1, 8))
+    assert report.receptive_field == (None, alone.receptive_field[0])  # type: ignore[index]
+    assert report.rows[0].notes == (
+        "axis 0: the receptive field is not tracked from here on: its exact form would repeat every "
+        f"{2**40:,} positions, and fields are kept exact up to {MAX_PERIOD:,}",
+    )
+    shared = cs.trace(cs.Shared(cs.ConvTranspose(2, 3, stride=(2**20, 3)), of="up"), (2, 4, 4))
+    assert shared.receptive_field is not None
+    assert shared.receptive_field[0] is None
+    assert shared.receptive_field[1] == transpose(ReceptiveField(), 3, 3)
+    own, lost = shared.rows[0].notes  # the layer's own note is kept beside the tracer's
+    assert own.startswith("weights shared with another call")
+    assert lost.startswith("axis 0: the receptive field is not tracked from here on")
