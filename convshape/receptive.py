@@ -68,8 +68,8 @@ class FieldTooFine(ValueError):
     """A field whose exact form is beyond :data:`MAX_PERIOD` or :data:`MAX_WORK`.
 
     Raised by the field operations instead of working for hours or exhausting memory (an
-    upsampling by ``2**63``); the tracer reports the field as unknown from that layer on, with
-    this message as the row's note.
+    upsampling by ``2**63``); the tracer reports the field as unknown from that layer on, on
+    the axes concerned, with this message as the row's note.
 
     >>> transpose(ReceptiveField(), kernel=2**40, stride=2**40)
     Traceback (most recent call last):

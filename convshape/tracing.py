@@ -659,7 +659,7 @@ class _Tracer:
             )
         except FieldTooFine:  # an exact field too fine to keep: unknown on that axis from here on
             del found[:]
-            out, params, kernels, macs, moved, noted = _too_fine(layer, shape, fields, found)  # type: ignore[arg-type]
+            out, params, kernels, macs, moved, noted = _moved_axis_by_axis(layer, shape, fields, found)  # type: ignore[arg-type]
         if out is not None and len(out) < 2:
             moved = None  # no spatial axis: no receptive field
         if found:  # raises here in trace(): the partial report ends before this layer
@@ -736,7 +736,7 @@ class _Tracer:
         return report
 
 
-def _too_fine(
+def _moved_axis_by_axis(
     layer: Layer, shape: Shape, fields: tuple[Field | None, ...], found: list[ConvShapeError]
 ) -> tuple[Any, ...]:
     """*layer*'s result when moving *fields* raised FieldTooFine: each axis's field moved alone,
