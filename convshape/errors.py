@@ -18,6 +18,8 @@ from __future__ import annotations
 from _collections_abc import Sequence  # what collections.abc re-exports, without its 2 ms import
 from operator import index as _index
 
+from convshape._frozen import _Text
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -396,11 +398,45 @@ def show(value: object, depth: int = 2) -> str:
         if isinstance(value, list):
             return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if type(value) is tuple or type(value) is list or type(value) is dict:  # repr would recurse
+        return _nested_text(value)
     try:
         text = repr(value)
     except Exception:  # a hostile __repr__, a huge int inside a container, or nesting too deep
         return f"a {type_name(value)}"
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+def _nested_text(value: tuple[object, ...] | list[object] | dict[object, object], limit: int = 200) -> str:
+    """A plain list, tuple or dict as ``repr`` writes it, built with an explicit stack and cut
+    after *limit* characters, so a value nested 100,000 deep costs no recursion (which a raised
+    recursion limit can turn into a crash) and a huge one no time."""
+    parts: list[str] = []
+    size = 0
+    stack: list[object] = [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        entries: list[object] = []
+        if type(item) is _Text:
+            text = str(item)
+        elif type(item) is dict:
+            text, closing = "{", "}"
+            for key, entry in item.items():
+                entries += [_Text(", "), key, _Text(": "), entry]
+        elif type(item) is list or type(item) is tuple:
+            sequence: list[object] | tuple[object, ...] = item
+            text, closing = ("[", "]") if type(item) is list else ("(", ",)" if len(sequence) == 1 else ")")
+            for entry in sequence:
+                entries += [_Text(", "), entry]
+        else:
+            text = show(item, 0)
+        if text in ("{", "[", "("):
+            stack.append(_Text(closing))
+            stack.extend(reversed(entries[1:]))  # without the separator before the first entry
+        parts.append(text)
+        size += len(text)
+    out = "".join(parts)
+    return out if not stack and len(out) <= limit else out[:limit] + "..."
 
 
 def _is_numpy_bool(value: object) -> bool:

@@ -1473,6 +1473,10 @@ class Shared(Layer):
             raise TypeError(
                 f"Shared: layer must be a leaf layer spec, got {type_name(self.layer)} {show(self.layer)}"
             )
+        if self.layer.__class__ is Shared:  # a call of a call is a call of the layer itself
+            raise TypeError(
+                "Shared: layer is itself a Shared; share its layer instead: Shared(shared.layer, ...)"
+            )
         try:
             check_int("params", self.params, 0)
         except TypeError as err:

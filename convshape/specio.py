@@ -30,8 +30,9 @@ import sys
 import threading
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from convshape._frozen import _Text
 from convshape.attention import MatMul, MultiheadAttention, ScaledDotProductAttention
 from convshape.containers import (
     Add,
@@ -88,6 +89,10 @@ from convshape.reshaping import (
 )
 from convshape.tables import RandomTable
 
+_T = TypeVar("_T")
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
 __all__ = ["dumps", "from_dict", "load", "loads", "to_dict"]
 
 #: type name in documents -> leaf spec class (an explicit table; containers are handled apart).
@@ -142,14 +147,26 @@ LEAF_TYPES: dict[str, type[Layer]] = {
     "crop_cat": CropCat,
 }
 CONTAINER_TYPES = ("sequential", "residual", "concat", "graph")
+_CONTAINER_FIELDS = {
+    "sequential": ("layers",),
+    "residual": ("body", "shortcut"),
+    "concat": ("branches",),
+    "graph": ("nodes", "outputs", "input"),
+}
 TYPE_NAMES = {cls: name for name, cls in LEAF_TYPES.items()}
 
-#: Documents nested deeper than this, or with more layers, are refused.
-MAX_DEPTH = 200
-MAX_LAYERS = 100_000
+#: A document may hold this many layers and this many characters; JSON nests to any depth within them.
+MAX_LAYERS = 200_000
 MAX_BYTES = 50_000_000
-#: Lists and tables in a file may nest this deep (a container level takes up to 3, plus the top).
-MAX_NESTING = 3 * MAX_DEPTH + 4
+#: Lists and tables in JSON text may nest this deep (a container level takes up to 3, plus the top).
+MAX_NESTING = 3 * MAX_LAYERS + 4
+#: TOML is read by tomllib, which recurses: TOML documents nest containers this deep at most,
+#: which is at most this many levels of lists and tables in the text.
+TOML_MAX_DEPTH = 200
+TOML_MAX_NESTING = 3 * TOML_MAX_DEPTH + 4
+#: JSON is written indented down to this level of lists and tables (all of a TOML-sized
+#: document), and compact below it, so the size of deeper text stays linear in its depth.
+INDENTED_LEVELS = TOML_MAX_NESTING
 _TOML_FRAMES = threading.Lock()
 
 
@@ -221,20 +238,27 @@ def _layer_dict(root: Layer) -> dict[str, Any]:
     return holder[0]
 
 
-def _depth(document: object) -> int:
-    """How deeply lists and tables nest in *document* (a scalar is 0), walked iteratively."""
-    deepest = 0
+def _extent(document: object) -> tuple[int, int]:
+    """How deeply lists and tables nest in *document* (a scalar is 0), and how many of its tables
+    are layers (have a ``type``), walked iteratively."""
+    deepest = layers = 0
     stack: list[tuple[object, int]] = [(document, 0)]
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
             stack.extend((v, level + 1) for v in item.values())
+            layers += "type" in item
         elif isinstance(item, list):
             stack.extend((v, level + 1) for v in item)
         else:
             continue
         deepest = max(deepest, level + 1)
-    return deepest
+    return deepest, layers
+
+
+def _depth(document: object) -> int:
+    """How deeply lists and tables nest in *document* (a scalar is 0)."""
+    return _extent(document)[0]
 
 
 def to_dict(network: Layer, input_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
@@ -256,41 +280,96 @@ def to_dict(network: Layer, input_shape: tuple[int, ...] | None = None) -> dict[
     return doc
 
 
+class _Place:
+    """A place in a document, kept as a chain of segments and joined into text only for a message.
+
+    Building each child's text eagerly would cost time and memory quadratic in the nesting depth.
+    """
+
+    __slots__ = ("parent", "segment")
+
+    def __init__(self, parent: _Place | None, segment: str) -> None:
+        self.parent = parent
+        self.segment = segment
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        place: _Place | None = self
+        while place is not None:
+            parts.append(place.segment)
+            place = place.parent
+        parts.reverse()
+        if len(parts) > 2 * _SHOWN_SEGMENTS:  # a message stays readable however deep the place
+            hidden = len(parts) - 2 * _SHOWN_SEGMENTS
+            parts[_SHOWN_SEGMENTS:-_SHOWN_SEGMENTS] = [f"...({hidden:,} steps)..."]
+        return "".join(parts)
+
+
+#: A place deeper than twice this many segments is shown by its first and last ones.
+_SHOWN_SEGMENTS = 12
+
+#: What a builder yields when it needs a child layer: the child's table and its place.
+_Request = tuple[object, _Place]
+
+
 class _Parser:
+    """Builds layers from a document's tables, without recursion.
+
+    Each method is a generator: it yields ``(table, place)`` for every child layer it needs and
+    is sent the built layer back. :meth:`run` drives them with an explicit stack, so the checks
+    read as plain code, errors come in document order, and any depth is read.
+    """
+
     def __init__(self) -> None:
         self.count = 0
 
-    def layers(self, value: object, where: str, depth: int) -> list[Layer]:
-        if not isinstance(value, list):
-            raise SpecError(f"must be a list of layers, got {type_name(value)}", where=where)
-        return [self.layer(item, f"{where}[{i}]", depth) for i, item in enumerate(value)]
+    def run(self, build: Generator[_Request, Layer, _T]) -> _T:
+        stack: list[Generator[_Request, Layer, Any]] = [build]
+        sent: Any = None
+        while True:
+            try:
+                request = stack[-1].send(sent)
+            except StopIteration as done:
+                stack.pop()
+                if not stack:
+                    return done.value  # type: ignore[no-any-return]
+                sent = done.value
+            else:
+                stack.append(self.layer(*request))
+                sent = None
 
-    def layer(self, value: object, where: str, depth: int) -> Layer:
+    def layers(self, value: object, at: _Place) -> Generator[_Request, Layer, list[Layer]]:
+        if not isinstance(value, list):
+            raise SpecError(f"must be a list of layers, got {type_name(value)}", where=str(at))
+        built = []
+        for i, item in enumerate(value):
+            built.append((yield item, _Place(at, f"[{i}]")))
+        return built
+
+    def layer(self, value: object, at: _Place) -> Generator[_Request, Layer, Layer]:
         self.count += 1
         if self.count > MAX_LAYERS:
-            raise SpecError(f"the document has more than {MAX_LAYERS:,} layers, the limit", where=where)
-        if depth > MAX_DEPTH:
-            raise SpecError(f"layers are nested deeper than {MAX_DEPTH} levels, the limit", where=where)
+            raise SpecError(f"the document has more than {MAX_LAYERS:,} layers, the limit", where=str(at))
         if not isinstance(value, dict):
             raise SpecError(
-                f"a layer must be a table with a 'type', got {type_name(value)} {value!r}", where=where
+                f"a layer must be a table with a 'type', got {type_name(value)} {show(value)}", where=str(at)
             )
         kind = value.get("type")
         if not isinstance(kind, str):
             raise SpecError(
-                f"missing 'type' (one of {', '.join([*LEAF_TYPES, *CONTAINER_TYPES])})", where=where
+                f"missing 'type' (one of {', '.join([*LEAF_TYPES, *CONTAINER_TYPES])})", where=str(at)
             )
         name = value.get("name")
         if name is not None and not isinstance(name, str):
-            raise SpecError(f"must be a string, got {type_name(name)} {name!r}", where=f"{where}.name")
+            raise SpecError(f"must be a string, got {type_name(name)} {show(name)}", where=f"{at}.name")
         if kind in CONTAINER_TYPES:
-            return self.container(kind, value, where, depth, name)
+            return (yield from self.container(kind, value, at, name))
         cls = LEAF_TYPES.get(kind)
         if cls is None:
             close = difflib.get_close_matches(kind, [*LEAF_TYPES, *CONTAINER_TYPES], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             known = ", ".join([*LEAF_TYPES, *CONTAINER_TYPES])
-            raise SpecError(f"unknown layer type {kind!r}{hint} Known types: {known}", where=f"{where}.type")
+            raise SpecError(f"unknown layer type {show(kind)}{hint} Known types: {known}", where=f"{at}.type")
         allowed = [f.name for f in fields(cls) if f.init]  # type: ignore[arg-type]
         kwargs: dict[str, Any] = {}
         for key, item in value.items():
@@ -300,90 +379,103 @@ class _Parser:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise SpecError(
-                    f"unknown field for {kind!r}{hint} Fields: {', '.join(allowed)}", where=f"{where}.{key}"
+                    f"unknown field for {show(kind)}{hint} Fields: {', '.join(allowed)}",
+                    where=f"{at}.{_short(key)}",
                 )
             if key == "connections" and isinstance(item, dict):
-                kwargs[key] = _random_table(item, f"{where}.{key}")
+                kwargs[key] = _random_table(item, _Place(at, f".{key}"))
             elif cls is Shared and key == "layer":
-                kwargs[key] = self.layer(item, f"{where}.{key}", depth + 1)
+                kwargs[key] = yield item, _Place(at, f".{key}")
             else:
-                kwargs[key] = _frozen(item, f"{where}.{key}")
+                kwargs[key] = _frozen(item, _Place(at, f".{key}"))
         required = [f.name for f in fields(cls) if f.init and f.default is MISSING]  # type: ignore[arg-type]
         missing = [r for r in required if r not in kwargs]
         if missing:
-            raise SpecError(f"{kind!r} needs {', '.join(missing)}", where=where)
+            raise SpecError(f"{show(kind)} needs {', '.join(missing)}", where=str(at))
         try:
             return cls(**kwargs)
         except (ConvShapeError, TypeError) as err:
-            raise _spec_error(err, _field_where(where, str(err), allowed)) from None
+            raise _spec_error(err, _field_where(str(at), str(err), allowed)) from None
 
-    def container(self, kind: str, value: dict[str, Any], where: str, depth: int, name: str | None) -> Layer:
-        keys = {
-            "sequential": ("layers",),
-            "residual": ("body", "shortcut"),
-            "concat": ("branches",),
-            "graph": ("nodes", "outputs", "input"),
-        }[kind]
+    def container(
+        self, kind: str, value: dict[str, Any], at: _Place, name: str | None
+    ) -> Generator[_Request, Layer, Layer]:
+        keys = _CONTAINER_FIELDS[kind]
         for key in value:
-            if key not in (*keys, "type", "name"):
+            if key not in keys and key != "type" and key != "name":
                 raise SpecError(
-                    f"unknown field for {kind!r}. Fields: {', '.join((*keys, 'name'))}",
-                    where=f"{where}.{key}",
+                    f"unknown field for {show(kind)}. Fields: {', '.join((*keys, 'name'))}",
+                    where=f"{at}.{_short(key)}",
                 )
         if kind == "sequential":
-            return Sequential(*self.layers(value.get("layers", []), f"{where}.layers", depth + 1), name=name)
+            layers = yield from self.layers(value.get("layers", []), _Place(at, ".layers"))
+            return Sequential(*layers, name=name)
         if kind == "residual":
-            body = self.layers(value.get("body", []), f"{where}.body", depth + 1)
+            body = yield from self.layers(value.get("body", []), _Place(at, ".body"))
             if not body:
-                raise SpecError("a residual needs at least one layer in 'body'", where=f"{where}.body")
+                raise SpecError("a residual needs at least one layer in 'body'", where=f"{at}.body")
             short = value.get("shortcut")
-            shortcut = None if short is None else self.layers(short, f"{where}.shortcut", depth + 1)
+            shortcut = None if short is None else (yield from self.layers(short, _Place(at, ".shortcut")))
             return Residual(*body, shortcut=shortcut, name=name)
         if kind == "graph":
-            return self.graph(value, where, depth, name)
+            return (yield from self.graph(value, at, name))
         branches = value.get("branches")
         if not isinstance(branches, list) or not branches:
-            raise SpecError("a concat needs a non-empty list of branches", where=f"{where}.branches")
-        return Concat(
-            *(self.layers(b, f"{where}.branches[{i}]", depth + 1) for i, b in enumerate(branches)), name=name
-        )
+            raise SpecError("a concat needs a non-empty list of branches", where=f"{at}.branches")
+        built = []
+        for i, branch in enumerate(branches):
+            built.append((yield from self.layers(branch, _Place(at, f".branches[{i}]"))))
+        return Concat(*built, name=name)
 
-    def graph(self, value: dict[str, Any], where: str, depth: int, name: str | None) -> Layer:
+    def graph(self, value: dict[str, Any], at: _Place, name: str | None) -> Generator[_Request, Layer, Layer]:
         raw_nodes = value.get("nodes")
         if not isinstance(raw_nodes, list) or not raw_nodes:
-            raise SpecError("a graph needs a non-empty list of nodes", where=f"{where}.nodes")
+            raise SpecError("a graph needs a non-empty list of nodes", where=f"{at}.nodes")
         nodes = []
         for i, raw in enumerate(raw_nodes):
-            at = f"{where}.nodes[{i}]"
+            node_at = _Place(at, f".nodes[{i}]")
             if not isinstance(raw, dict):
                 raise SpecError(
-                    f"a node must be a table with name, op and inputs, got {type_name(raw)}", where=at
+                    f"a node must be a table with name, op and inputs, got {type_name(raw)}",
+                    where=str(node_at),
                 )
             for key in raw:
                 if key not in ("name", "op", "inputs"):
-                    raise SpecError("unknown field for a node. Fields: name, op, inputs", where=f"{at}.{key}")
+                    raise SpecError(
+                        "unknown field for a node. Fields: name, op, inputs", where=f"{node_at}.{_short(key)}"
+                    )
             node_name = raw.get("name")
             if not isinstance(node_name, str) or not node_name:
-                raise SpecError("must be a non-empty string", where=f"{at}.name")
+                raise SpecError("must be a non-empty string", where=f"{node_at}.name")
             inputs = raw.get("inputs")
             if inputs is not None and (
                 not isinstance(inputs, list) or not all(isinstance(v, str) for v in inputs)
             ):
-                raise SpecError("must be a list of node names", where=f"{at}.inputs")
-            op = self.layer(raw.get("op"), f"{at}.op", depth + 1)
+                raise SpecError("must be a list of node names", where=f"{node_at}.inputs")
+            op = yield raw.get("op"), _Place(node_at, ".op")
             nodes.append(Node(node_name, op, inputs))
         outputs = value.get("outputs")
         if outputs is not None and (
             not isinstance(outputs, list) or not all(isinstance(v, str) for v in outputs)
         ):
-            raise SpecError("must be a list of node names", where=f"{where}.outputs")
+            raise SpecError("must be a list of node names", where=f"{at}.outputs")
         graph_input = value.get("input", "input")
         if not isinstance(graph_input, str):
-            raise SpecError("must be a string", where=f"{where}.input")
+            raise SpecError("must be a string", where=f"{at}.input")
         try:
             return Graph(nodes, outputs, input=graph_input, name=name)
         except (ConvShapeError, TypeError) as err:
-            raise _spec_error(err, where) from None
+            raise _spec_error(err, str(at)) from None
+
+
+def _short(key: str) -> str:
+    """A key from a document, cut to a length a message can hold."""
+    return key if len(key) <= 40 else key[:40] + "..."
+
+
+def _keys(keys: list[str]) -> str:
+    """Keys for a message: the first dozen, each cut to 40 characters."""
+    return ", ".join(_short(key) for key in keys[:12]) + (", ..." if len(keys) > 12 else "")
 
 
 def _spec_error(err: Exception, where: str) -> SpecError:
@@ -393,40 +485,42 @@ def _spec_error(err: Exception, where: str) -> SpecError:
     return SpecError(_detail(err), where=where)
 
 
-def _random_table(value: dict[str, Any], where: str) -> RandomTable:
+def _random_table(value: dict[str, Any], at: _Place) -> RandomTable:
     """``{"fan_in": 16, "seed": 0}``: a random connection table (see convshape.RandomTable)."""
     unknown = sorted(set(value) - {"fan_in", "seed"})
     if unknown or "fan_in" not in value:
         raise SpecError(
-            f"a random connection table has 'fan_in' and optionally 'seed', got keys {sorted(value)}",
-            where=where,
+            f"a random connection table has 'fan_in' and optionally 'seed', got keys {_keys(sorted(value))}",
+            where=str(at),
         )
     try:
-        return RandomTable(_frozen(value["fan_in"], where), seed=_frozen(value.get("seed", 0), where))  # type: ignore[arg-type]
+        return RandomTable(_frozen(value["fan_in"], at), seed=_frozen(value.get("seed", 0), at))  # type: ignore[arg-type]
     except (ConvShapeError, TypeError) as err:
-        raise _spec_error(err, where) from None
+        raise _spec_error(err, str(at)) from None
 
 
-def _frozen(value: object, where: str) -> object:
+def _frozen(value: object, at: _Place) -> object:
     """Lists to tuples; only JSON/TOML scalars are accepted."""
     if isinstance(value, list) and _depth(value) > MAX_VALUE_DEPTH:
-        raise SpecError(f"a field value may nest lists {MAX_VALUE_DEPTH} levels deep at most", where=where)
-    return _frozen_value(value, where)
+        raise SpecError(f"a field value may nest lists {MAX_VALUE_DEPTH} levels deep at most", where=str(at))
+    return _frozen_value(value, at)
 
 
 #: Field values (per-axis lists, pad pairs) nest a few levels at most.
 MAX_VALUE_DEPTH = 8
 
 
-def _frozen_value(value: object, where: str) -> object:
+def _frozen_value(value: object, at: _Place) -> object:
     if isinstance(value, list):
         # "none" in a list is a per-axis None (TOML has no null; see docs/specs.md)
-        return tuple(None if v == "none" else _frozen_value(v, f"{where}[{i}]") for i, v in enumerate(value))
+        return tuple(
+            None if v == "none" else _frozen_value(v, _Place(at, f"[{i}]")) for i, v in enumerate(value)
+        )
     if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-        raise SpecError(f"the value is {describe_huge(value)}, far too large for any field", where=where)
+        raise SpecError(f"the value is {describe_huge(value)}, far too large for any field", where=str(at))
     if value is None or isinstance(value, (int, float, str, bool)):
         return value
-    raise SpecError(f"unsupported value of type {type_name(value)}", where=where)
+    raise SpecError(f"unsupported value of type {type_name(value)}", where=str(at))
 
 
 #: Integers longer than this (about 1,000 digits) are refused before any message tries to print them.
@@ -478,10 +572,10 @@ def from_dict(document: object) -> tuple[Sequential, tuple[int, ...] | None]:
         raise SpecError(f"a network document must be a table with 'layers', got {type_name(document)}")
     for key in document:
         if key not in ("name", "input", "layers"):
-            raise SpecError(f"unknown top-level key {key!r}; use 'name', 'input' and 'layers'")
+            raise SpecError(f"unknown top-level key {show(key)}; use 'name', 'input' and 'layers'")
     name = document.get("name")
     if name is not None and not isinstance(name, str):
-        raise SpecError(f"must be a string, got {type_name(name)} {name!r}", where="name")
+        raise SpecError(f"must be a string, got {type_name(name)} {show(name)}", where="name")
     input_shape = None
     if "input" in document:
         raw = document["input"]
@@ -491,12 +585,13 @@ def from_dict(document: object) -> tuple[Sequential, tuple[int, ...] | None]:
             or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in raw)
         ):
             raise SpecError(
-                f"must be a list of positive ints (channels, *spatial), got {raw!r}", where="input"
+                f"must be a list of positive ints (channels, *spatial), got {show(raw)}", where="input"
             )
         input_shape = tuple(raw)
     if "layers" not in document:
         raise SpecError("a network document needs 'layers'")
-    network = Sequential(*_Parser().layers(document["layers"], "layers", 1), name=name)
+    parser = _Parser()
+    network = Sequential(*parser.run(parser.layers(document["layers"], _Place(None, "layers"))), name=name)
     return network, input_shape
 
 
@@ -520,14 +615,22 @@ def dumps(network: Layer, input_shape: tuple[int, ...] | None = None, *, format:
     """
     _check_format(format)
     doc = to_dict(as_layer(network, "network"), input_shape)
-    if _depth(doc) > MAX_NESTING:
+    depth, layers = _extent(doc)
+    if layers > MAX_LAYERS or depth > MAX_NESTING:
         raise SpecError(
-            f"the network is nested too deeply to write: files allow {MAX_NESTING} levels of "
-            f"lists and tables (about {MAX_DEPTH} levels of containers); flatten the network"
+            f"the network is too large to write: it has {layers:,} layers and its text would nest "
+            f"{depth:,} levels deep, and files hold at most {MAX_LAYERS:,} layers nested "
+            f"{MAX_NESTING:,} levels deep; split the network"
+        )
+    if format == "toml" and depth > TOML_MAX_NESTING:
+        raise SpecError(
+            f"the network is nested too deeply for TOML: TOML files allow {TOML_MAX_NESTING} levels "
+            f"of lists and tables (about {TOML_MAX_DEPTH} levels of containers); write JSON "
+            "(format='json'), which nests as deep as the network does"
         )
     _check_writable(doc)
     if format == "json":
-        return json.dumps(doc, indent=2) + "\n"
+        return _json_text(doc) + "\n"
     lines = [f"{key} = {_toml_value(doc[key])}" for key in ("name", "input") if key in doc]
     if not doc["layers"]:
         lines.append("layers = []")  # an empty network still has its (empty) list of layers
@@ -551,19 +654,19 @@ def _check_writable(doc: dict[str, Any]) -> None:
     if not limit:
         return
     bound = 10**limit
-    stack: list[tuple[str, object]] = [(key, value) for key, value in reversed(doc.items())]
+    stack: list[tuple[_Place, object]] = [(_Place(None, key), value) for key, value in reversed(doc.items())]
     while stack:
         place, value = stack.pop()
         if isinstance(value, int) and not -bound < value < bound:
             raise SpecError(
                 f"{place} is {describe_int(value)}, too long to write to a file (Python writes and reads "
                 f"integers of at most {limit:,} digits); use smaller sizes",
-                parameter=place,
+                parameter=str(place),
             )
         if isinstance(value, dict):
-            stack += [(f"{place}.{key}", item) for key, item in reversed(value.items())]
+            stack += [(_Place(place, f".{key}"), item) for key, item in reversed(value.items())]
         elif isinstance(value, list):
-            stack += [(f"{place}[{i}]", item) for i, item in reversed(list(enumerate(value)))]
+            stack += [(_Place(place, f"[{i}]"), item) for i, item in reversed(list(enumerate(value)))]
 
 
 def _toml_value(value: object) -> str:
@@ -572,8 +675,8 @@ def _toml_value(value: object) -> str:
     stack: list[object] = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, _Text):
-            parts.append(item.text)
+        if type(item) is _Text:  # literal text, not a string value to quote
+            parts.append(item)
         elif isinstance(item, bool):
             parts.append("true" if item else "false")
         elif isinstance(item, int):
@@ -605,6 +708,123 @@ def _toml_value(value: object) -> str:
     return "".join(parts)
 
 
+def _json_text(document: object) -> str:
+    """*document* as ``json.dumps(document, indent=2)`` writes it, down to :data:`INDENTED_LEVELS`
+    levels, and compact below, written with an explicit stack (json's writer recurses)."""
+    parts: list[str] = []
+    stack: list[str | tuple[object, int]] = [_json_item(document, 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        value, level = item
+        if level < INDENTED_LEVELS:
+            indent = "\n" + "  " * (level + 1)
+            comma, colon, end = "," + indent, ": ", "\n" + "  " * level
+        else:
+            indent, comma, colon, end = "", ",", ":", ""
+        todo: list[str | tuple[object, int]] = []
+        if isinstance(value, dict):
+            separator = "{" + indent
+            for key, child in value.items():
+                todo += [separator + json.dumps(key) + colon, _json_item(child, level + 1)]
+                separator = comma
+            todo.append(end + "}")
+        else:
+            assert isinstance(value, list)
+            separator = "[" + indent
+            for child in value:
+                todo += [separator, _json_item(child, level + 1)]
+                separator = comma
+            todo.append(end + "]")
+        stack.extend(reversed(todo))
+    return "".join(parts)
+
+
+def _json_item(value: object, level: int) -> str | tuple[object, int]:
+    """A scalar's text (or ``[]``, ``{}``), or a list or table still to write at *level*."""
+    return (value, level) if value and isinstance(value, (dict, list)) else json.dumps(value)
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, pos: int = 0) -> int:
+    """The first place at or after *pos* that is not JSON whitespace."""
+    if text[pos : pos + 1] not in _SPACES:  # compact text: no whitespace to skip
+        return pos
+    match = _SPACE.match(text, pos)
+    return pos if match is None else match.end()
+
+
+_SPACES = (" ", "\t", "\n", "\r")
+#: json's own reader of one value at a place in a text (handed only scalars and keys here).
+_DECODE = json.JSONDecoder().raw_decode
+
+
+def _json_deep(text: str) -> Any:
+    """JSON text parsed with an explicit stack, for documents nested deeper than ``json.loads``
+    goes.  Scalars are read by json's own decoder, so each means what ``json.loads`` makes of it,
+    and a broken document raises the ``JSONDecodeError`` that ``json.loads`` would."""
+    scalar, space = _DECODE, _skip_space  # the decoder is never handed a "[" or "{": it would recurse
+    # the open lists and tables: (items, None) or (key-value pairs, [the pending key])
+    stack: list[tuple[list[Any], list[str] | None]] = []
+    pos = space(text)
+    while True:
+        char = text[pos : pos + 1]
+        if char in ("[", "{"):
+            if len(stack) >= MAX_NESTING:
+                raise SpecError(
+                    f"the document nests lists and tables more than {MAX_NESTING:,} levels deep, the limit"
+                )
+            pos = space(text, pos + 1)
+            if text.startswith("]" if char == "[" else "}", pos):
+                value: Any = [] if char == "[" else _unique_keys([])
+                pos += 1
+            elif char == "[":
+                stack.append(([], None))
+                continue
+            else:
+                key, pos = _json_key(text, pos)
+                stack.append(([], [key]))
+                continue
+        else:
+            value, pos = scalar(text, pos)
+        while True:  # hand the value to the open list or table; close those that end here
+            if not stack:
+                pos = space(text, pos)
+                if pos != len(text):
+                    raise json.JSONDecodeError("Extra data", text, pos)
+                return value
+            items, pending = stack[-1]
+            items.append(value if pending is None else (pending[0], value))
+            pos = space(text, pos)
+            char = text[pos : pos + 1]
+            if char == ",":
+                pos = space(text, pos + 1)
+                if pending is not None:
+                    pending[0], pos = _json_key(text, pos)
+                break
+            if char == ("]" if pending is None else "}"):
+                stack.pop()
+                pos += 1
+                value = items if pending is None else _unique_keys(items)
+                continue
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+
+
+def _json_key(text: str, pos: int) -> tuple[str, int]:
+    """A table's key at *pos*, and the place after its ``:``."""
+    if not text.startswith('"', pos):
+        raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+    key, pos = _DECODE(text, pos)
+    pos = _skip_space(text, pos)
+    if not text.startswith(":", pos):
+        raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+    return key, _skip_space(text, pos + 1)
+
+
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\"}
 
 
@@ -625,13 +845,6 @@ def _toml_string(text: str) -> str:
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
-
-
-class _Text:
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
 
 
 def _bad_float(value: float) -> str:
@@ -660,16 +873,23 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
     _check_format(format)
     if len(text) > MAX_BYTES:
         raise SpecError(f"the document is larger than {MAX_BYTES:,} characters, the limit")
-    deepest = _text_depth(text, toml=format == "toml")
-    if deepest > MAX_NESTING:
-        raise SpecError(
-            f"the document nests lists and tables {deepest} levels deep; the limit is {MAX_NESTING} "
-            f"(about {MAX_DEPTH} levels of containers)"
-        )
     try:
         if format == "json":
-            document = json.loads(text, object_pairs_hook=_unique_keys)
-        elif format == "toml":
+            if sys.getrecursionlimit() <= _SAFE_RECURSION_LIMIT or _brackets(text) <= _SHALLOW_BRACKETS:
+                try:
+                    document = json.loads(text, object_pairs_hook=_unique_keys)
+                except RecursionError:  # nested deeper than json's recursive reader goes
+                    document = _json_deep(text)
+            else:  # json.loads could run out of C stack before the raised limit stops it
+                document = _json_deep(text)
+        else:
+            deepest = _toml_depth(text)
+            if deepest > TOML_MAX_NESTING:
+                raise SpecError(
+                    f"the document nests lists and tables {deepest:,} levels deep; TOML allows "
+                    f"{TOML_MAX_NESTING} (about {TOML_MAX_DEPTH} levels of containers); write JSON, "
+                    "which nests to any depth"
+                )
             try:
                 tomllib = importlib.import_module("tomllib")
             except ModuleNotFoundError:  # pragma: no cover - Python 3.10 has no tomllib
@@ -678,17 +898,15 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
             # so lend it the frames a document within the limit needs, then give them back.
             with _TOML_FRAMES:
                 before = sys.getrecursionlimit()
-                sys.setrecursionlimit(before + 8 * MAX_NESTING)
+                sys.setrecursionlimit(before + 8 * TOML_MAX_NESTING)
                 try:
                     document = tomllib.loads(text)
                 finally:
                     sys.setrecursionlimit(before)
-        else:
-            raise SpecError(f"format must be 'json' or 'toml', got {format!r}")
     except json.JSONDecodeError as err:
         raise SpecError(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
-    except RecursionError:
-        raise SpecError(f"the document is nested too deeply (the limit is {MAX_DEPTH} levels)") from None
+    except RecursionError:  # pragma: no cover - the pre-scan keeps TOML within the frames lent
+        raise SpecError("the document is nested too deeply for TOML; write JSON") from None
     except ValueError as err:  # tomllib.TOMLDecodeError is a ValueError
         if isinstance(err, SpecError):
             raise
@@ -696,43 +914,80 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
     return from_dict(document)
 
 
+#: json.loads recurses in C once per level of nesting.  Under a recursion limit up to this it
+#: raises RecursionError long before the C stack runs out (about 160 bytes a level); a caller
+#: that raised the limit further could see a deep text crash the process instead, so then
+#: json.loads reads only a text with at most _SHALLOW_BRACKETS brackets, and _json_deep the rest.
+_SAFE_RECURSION_LIMIT = 10_000
+_SHALLOW_BRACKETS = 500
+
+
+def _brackets(text: str) -> int:
+    """How many lists and tables *text* could open: a bound on its nesting, counted at C speed."""
+    return text.count("[") + text.count("{")
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for key, value in pairs:
         if key in table:
             kind = table.get("type")
-            place = f" of a {kind!r} table" if isinstance(kind, str) else ""
-            keys = ", ".join(k for k, _ in pairs)
-            raise SpecError(f"duplicate key {key!r}{place} (keys: {keys}); give each key once")
+            place = f" of a {show(kind)} table" if isinstance(kind, str) else ""
+            raise SpecError(
+                f"duplicate key {show(key)}{place} (keys: {_keys([k for k, _ in pairs])}); give each key once"
+            )
         table[key] = value
     return table
 
 
-def _text_depth(text: str, *, toml: bool) -> int:
-    """The deepest bracket nesting in *text*, outside strings (and TOML comments), without parsing."""
+def _toml_depth(text: str) -> int:
+    """The deepest bracket nesting in TOML *text*, outside strings and comments, without parsing.
+
+    Strings may be basic (``"..."``, with escapes), literal (``'...'``) or either kind spread
+    over lines (three quotes, closed by three to five, the extra ones being part of the string).
+    """
     deepest = level = 0
-    quote = ""
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'" and (ch == '"' or toml):
-            quote = ch
-        elif ch == "#" and toml:
+        if ch in "\"'":
+            if text.startswith(ch * 3, i):  # a multi-line string: up to the next run of 3+ quotes
+                end = i + 3
+                while True:
+                    end = _string_end(text, end, ch, n)
+                    if end >= n or text.startswith(ch * 3, end):
+                        break
+                    end += 1
+                while end < n and text[end] == ch:  # "a"""" ends the string a" : take the run
+                    end += 1
+            else:
+                end = _string_end(text, i + 1, ch, n) + 1
+            i = end
+            continue
+        if ch == "#":
             end = text.find("\n", i)
             i = n if end < 0 else end
             continue
-        elif ch in "[{":
+        if ch in "[{":
             level += 1
             deepest = max(deepest, level)
         elif ch in "]}":
             level -= 1
         i += 1
     return deepest
+
+
+def _string_end(text: str, i: int, quote: str, n: int) -> int:
+    """The place of the next *quote* at or after *i* (backslashes escape in basic strings)."""
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and quote == '"':
+            i += 2
+            continue
+        if ch == quote:
+            return i
+        i += 1
+    return n
 
 
 def load(path: str | Path) -> tuple[Sequential, tuple[int, ...] | None]:

@@ -11,6 +11,7 @@ import pytest
 
 import convshape as cs
 from convshape import SpecError, dumps, from_dict, load, loads, to_dict, zoo
+from convshape.specio import MAX_LAYERS
 
 
 @pytest.mark.parametrize("name", sorted(zoo.NETWORKS))
@@ -130,18 +131,25 @@ def test_malformed_documents_name_the_location(document: object, message: str) -
     assert message in str(info.value)
 
 
-def test_absurd_nesting_and_size_are_refused() -> None:
-    """Nesting past the limit and documents with too many layers are SpecErrors, not RecursionErrors."""
+def test_deep_nesting_loads_and_absurd_documents_are_refused() -> None:
+    """Nesting loads at any depth (no RecursionError); lists where layers belong and documents
+    with too many layers are SpecErrors."""
     doc: Any = {"type": "flatten"}
     for _ in range(300):
         doc = {"type": "sequential", "layers": [doc]}
-    with pytest.raises(SpecError, match="nested deeper than 200 levels"):
-        from_dict({"layers": [doc]})
+    network, _ = from_dict({"layers": [doc]})
+    layer: cs.Layer = network
+    levels = 0
+    while isinstance(layer, cs.Sequential):
+        (layer,) = layer.layers
+        levels += 1
+    assert (levels, layer) == (301, cs.Flatten())  # the document's own Sequential, then 300
+    assert loads(json.dumps({"layers": [doc]}))[0] == network
     deep_text = '{"layers": ' + "[" * 100_000 + "]" * 100_000 + "}"
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match=r"layers\[0\]: a layer must be a table with a 'type', got list"):
         loads(deep_text)
-    many = {"layers": [{"type": "identity"}] * 100_001}
-    with pytest.raises(SpecError, match="more than 100,000 layers"):
+    many = {"layers": [{"type": "identity"}] * (MAX_LAYERS + 1)}
+    with pytest.raises(SpecError, match=f"more than {MAX_LAYERS:,} layers"):
         from_dict(many)
 
 
