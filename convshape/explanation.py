@@ -20,7 +20,7 @@ from convshape.arithmetic import AxisWindow
 from convshape.errors import ConvShapeError, grouped, show
 from convshape.layers import Conv, ConvTranspose, EuclideanRBF, Layer, Linear, Subsample, fmt_shape
 from convshape.tables import fan_in_summary
-from convshape.tracing import Report, Row, trace
+from convshape.tracing import Report, Row, _display_paths, trace
 
 __all__ = ["explain", "explain_failure", "explain_report"]
 
@@ -120,9 +120,9 @@ def _table_lines(layer: Conv, cin: int, kernels: int, ksize: str) -> list[str]:
     return lines
 
 
-def _row_lines(row: Row) -> list[str]:
+def _row_lines(row: Row, path: str) -> list[str]:
     layer = row.layer
-    header = f"layer {row.path}" + (f" {row.name!r}" if row.name else "")
+    header = f"layer {path}" + (f" {row.name!r}" if row.name else "")
     lines = [f"{header}: {layer.describe()}  {fmt_shape(row.input_shape)} -> {fmt_shape(row.output_shape)}"]
     windows = row.windows
     names = _axis_names(len(windows))
@@ -196,8 +196,8 @@ def _row_lines(row: Row) -> list[str]:
 def explain_report(report: Report) -> str:
     """Explain every row of a report (used by :meth:`Report.explain`)."""
     lines: list[str] = []
-    for row in report.rows:
-        lines += _row_lines(row)
+    for shown in _display_paths(report.rows):
+        lines += _row_lines(shown.row, shown.path)
     lines.append(
         f"total: {grouped(report.total_kernels)} kernels, {grouped(report.total_params)} params, {grouped(report.total_macs)} MACs"
     )
@@ -225,8 +225,8 @@ def explain_failure(err: ConvShapeError) -> str:
     report: Report | None = getattr(err, "report", None)
     lines: list[str] = []
     if report is not None:
-        for row in report.rows:
-            lines += _row_lines(row)
+        for shown in _display_paths(report.rows):
+            lines += _row_lines(shown.row, shown.path)
         if len(report.rows) > 1:
             lines.append(
                 f"total up to the failure: {grouped(report.total_kernels)} kernels, {grouped(report.total_params)} params, "

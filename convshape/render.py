@@ -46,9 +46,17 @@ def _rf_text(fields: tuple[ReceptiveField | PhasedField | None, ...] | None) -> 
     return f"{sizes} /{strides} p{shown}"
 
 
-def _label(row: Row) -> str:
+def _label(row: Row, path: str) -> str:
     name = f" {row.name}" if row.name else ""
-    return f"{row.path}{name}"
+    return f"{path}{name}"
+
+
+def _noted(report: Report) -> list[tuple[str, str]]:
+    """(row label, note) for every note of every row."""
+    from convshape.tracing import _display_paths
+
+    noted = _display_paths([row for row in report.rows if row.notes])
+    return [(_label(shown.row, shown.path), note) for shown in noted for note in shown.row.notes]
 
 
 def _num(value: int) -> str:
@@ -231,21 +239,25 @@ def lines(report: Report, depth: int | None = None) -> list[Line]:
     """The table's lines: one per row, or rows deeper than *depth* collapsed into their ancestor."""
     if depth is not None:
         depth = as_index("depth", depth, 0)
+    from convshape.tracing import _display_paths, _fold, _fold_path
+
     out: list[Line] = []
-    for row in report.rows:
-        path = row.path
-        parts = path.split(".")
-        if depth is not None and len(parts) > depth + 1:
-            prefix = ".".join(parts[: depth + 1])
+    group = None  # what tells apart the ancestor the last line folds rows into
+    for shown in _display_paths(report.rows, None if depth is None else depth + 1):
+        row, path = shown.row, shown.path
+        if depth is not None and shown.parts > depth + 1:
+            folded = _fold(shown, depth + 1)
             last = out[-1] if out else None
-            if last is not None and last.path == prefix and last.rows > 0:
+            if last is not None and last.rows > 0 and group == folded:
                 out[-1] = Line(
-                    prefix, last.label, last.kind, last.input_shape, row.output_shape,
+                    last.path, last.label, last.kind, last.input_shape, row.output_shape,
                     last.kernels + row.kernels, last.params + row.params, last.buffers + row.buffers,
                     last.macs + row.macs, row.receptive_field, last.rows + 1, last.notes + row.notes,
                 )  # fmt: skip
                 continue
-            layer = layer_at(report.network, prefix)
+            group = folded
+            prefix, full = _fold_path(shown, depth + 1)
+            layer = layer_at(report.network, full)
             name = getattr(layer, "name", None)
             kind = getattr(layer, "kind", "block")
             out.append(
@@ -268,7 +280,7 @@ def lines(report: Report, depth: int | None = None) -> list[Line]:
         out.append(
             Line(
                 path,
-                _label(row),
+                _label(row, path),
                 row.layer.describe() + (" *" if row.notes else ""),
                 row.input_shape,
                 row.output_shape,
@@ -419,7 +431,7 @@ def render_text(
             f"Buffers: {grouped(report.total_buffers)} ({BUFFER_CONVENTION})",
             *memory_of.lines(),
         ]
-    notes = [f"  {_label(r)}: {n}" for r in report.rows for n in r.notes]
+    notes = [f"  {label}: {note}" for label, note in _noted(report)]
     if notes:
         out += ["Notes (*):", *notes]
     if report.problems:
@@ -477,7 +489,7 @@ def render_html(
     if memory_of is not None:
         extra = "<pre>" + esc("\n".join(memory_of.lines())) + "</pre>"
         extra += f"<p>Buffers: {grouped(report.total_buffers)} ({esc(BUFFER_CONVENTION)})</p>"
-    notes = "".join(f"<li>{esc(_label(r))}: {esc(n)}</li>" for r in report.rows for n in r.notes)
+    notes = "".join(f"<li>{esc(label)}: {esc(note)}</li>" for label, note in _noted(report))
     problems = "".join(f"<li>{esc(str(p))}</li>" for p in report.problems)
     drawing = ""
     if picture:

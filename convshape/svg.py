@@ -95,49 +95,58 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
     """The stacks to draw, and the skip arcs as (from item, to item) index pairs."""
     if depth is not None:
         depth = as_index("depth", depth, 0)
+    from convshape.tracing import _fold, _fold_path, _Paths
+
     items = [_Item(report.input_shape, "input")]
     arcs: list[tuple[int, int]] = []
-    starts: dict[str, int] = {}  # container path -> the item flowing into it
+    # container -> the item flowing into it, recorded at the first row inside it and keyed by
+    # its path's key, which its merge row has too.  A row's ancestors are walked up only to the
+    # first one recorded (all above it were recorded with it), so a network nested thousands of
+    # levels deep costs what a flat one does.
+    starts: dict[int, int] = {}
     network = report.network
     wiring = {node.name: node.inputs for node in network.nodes} if isinstance(network, Graph) else {}
     node_item = {network.input: 0} if isinstance(network, Graph) else {}  # node -> its last item
-    # only a merge's path is looked up in starts: the prefixes at a merge's depth are enough (all
-    # of them would be quadratic in the depth of a network nested thousands of levels deep)
-    merge_depths = {row.path.count(".") + 1 for row in report.rows if type(row.layer) in _MERGE_OPS}
-    for row in report.rows:
-        parts = row.path.split(".")
+    paths = _Paths(None if depth is None else depth + 1, keyed=True)
+    group = None  # what tells apart the ancestor the last item folds rows into
+    for shown in paths.views(report.rows):
+        row, path = shown.row, shown.path
         if wiring:
-            node_item[parts[0]] = len(items) - 1  # until a row of this node is drawn
-        for k in range(1, len(parts)):
-            if k in merge_depths:
-                starts.setdefault(".".join(parts[:k]), len(items) - 1)
+            node_item[shown.first] = len(items) - 1  # until a row of this node is drawn
+        node = row[0]
+        while node is not None and (key := paths.entry(node)[3]) not in starts:
+            starts[key] = len(items) - 1
+            node = node[0]
         shape = row.output_shape
-        if depth is not None and len(parts) > depth + 1:
-            prefix = ".".join(parts[: depth + 1])
+        if depth is not None and shown.parts > depth + 1:
             last = items[-1]
-            if last.collapsed and last.path == prefix:
+            folded = _fold(shown, depth + 1)
+            if last.collapsed and group == folded:
                 if shape is not None:
-                    items[-1] = _Item(shape, last.op, prefix, True)
+                    items[-1] = _Item(shape, last.op, last.path, True)
                 continue
-            block = layer_at(report.network, prefix)
+            group = folded
+            prefix, full = _fold_path(shown, depth + 1)
+            block = layer_at(report.network, full)
             label = getattr(block, "name", None) or f"{getattr(block, 'kind', 'block')} {prefix}"
             items.append(_Item(shape or items[-1].shape, str(label), prefix, True))
             continue
-        node_merge = _NODE_MERGE_OPS.get(type(row.layer)) if row.path in wiring else None
+        name = str(row[1]) if row[0] is None else None  # a root Graph's node: its row is its own
+        node_merge = _NODE_MERGE_OPS.get(type(row.layer)) if name in wiring else None
         merge = _MERGE_OPS.get(type(row.layer))
         if node_merge is not None and shape is not None:
-            items.append(_Item(shape, node_merge, row.path))
-            for source in wiring[row.path]:
+            items.append(_Item(shape, node_merge, path))
+            for source in wiring[shown.first]:
                 if node_item.get(source, len(items) - 2) != len(items) - 2:
                     arcs.append((node_item[source], len(items) - 1))
         elif merge is not None and shape is not None:
-            items.append(_Item(shape, merge, row.path))
-            arcs.append((starts.get(row.path, len(items) - 2), len(items) - 1))
+            items.append(_Item(shape, merge, path))
+            arcs.append((starts.get(shown.key, len(items) - 2), len(items) - 1))
         elif _drawn(row, items[-1].shape):
             assert shape is not None
-            items.append(_Item(shape, _op_label(row), row.path))
+            items.append(_Item(shape, _op_label(row), path))
         if wiring:
-            node_item[parts[0]] = len(items) - 1
+            node_item[shown.first] = len(items) - 1
     return items, arcs
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from convshape.containers import MERGES, Concat, Graph, Residual, as_layer
 from convshape.errors import ConvShapeError, Difference, grouped
 from convshape.layers import Activation, Dropout, Identity, Layer, fmt_shape
-from convshape.tracing import Report, Row, _input_shape, trace
+from convshape.tracing import Report, Row, _input_shape, _Paths, trace
 
 __all__ = ["Verification", "compare", "verify"]
 
@@ -72,11 +72,12 @@ def _unmatched(a: list[Row], b: list[Row]) -> tuple[list[Row], list[Row]]:
     before the block's body) agree: rows pair by their module path when both sides name them
     alike, otherwise by what they do (kind, input and output shapes, parameters, MACs).
     """
-    by_path = {row.path: row for row in b}
+    paths = _Paths(keyed=True)  # one table of keys: equal paths get equal keys, in time linear in depth
+    by_path = {shown.key: shown.row for shown in paths.views(b)}
     left: list[Row] = []
     taken: set[int] = set()
-    for row in a:
-        other = by_path.get(row.path)
+    for shown in paths.views(a):
+        row, other = shown.row, by_path.get(shown.key)
         if other is not None and id(other) not in taken and _signature(other) == _signature(row):
             taken.add(id(other))
         else:

@@ -17,6 +17,8 @@ import pytest
 
 import convshape as cs
 from convshape import Conv, Identity, Residual, Sequential, trace
+from convshape.render import lines
+from convshape.tracing import _display_paths, _fold_path, _Paths
 
 DEPTH = 100_000
 
@@ -507,3 +509,66 @@ def test_import_and_first_trace_load_no_heavy_module() -> None:
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     assert out == "[]"
+
+
+@pytest.mark.parametrize("levels", [11, 12, 13, 40])
+def test_display_paths_are_the_paths_cut_in_the_middle_past_24_segments(levels: int) -> None:
+    """Tables and explanations show a path deeper than 24 segments by its first and last 12."""
+    report = trace(_nested_residuals(levels), (2, 4))
+    shown = _display_paths(report.rows, level=5)
+    assert [view.row for view in shown] == list(report.rows)
+    for view in shown:
+        parts = view.row.path.split(".")
+        assert (view.parts, view.head) == (len(parts), tuple(parts[:12]))
+        if len(parts) <= 24:
+            assert view.path == view.row.path
+        else:
+            assert view.path == ".".join(parts[:12]) + f".[{len(parts) - 24:,} more]." + ".".join(parts[-12:])
+        if len(parts) > 5:  # the ancestor a view folds the row into at depth=4
+            assert _fold_path(view, 5) == (".".join(parts[:5]),) * 2
+
+
+def test_display_paths_count_the_parts_of_dotted_node_names() -> None:
+    """A Graph node named after its module (``layer1.0.conv1``) has the parts of the module's
+    path, so ``depth=0`` folds a converted model by its top-level modules; equal paths have
+    equal keys however they are split into segments."""
+    graph = cs.Graph(
+        [
+            cs.Node("a.x", Conv(4, 3, padding=1)),
+            cs.Node("a.y", Conv(4, 3, padding=1)),
+            cs.Node("b", cs.Add(), ["a.y", "input"]),
+        ]
+    )
+    report = trace(graph, (4, 8, 8))
+    assert [(line.path, line.rows) for line in lines(report, depth=0)] == [("a", 2), ("b", 0)]
+    split, joined = (
+        trace(Sequential(Sequential(Identity())), (2, 4)),
+        trace(cs.Graph([cs.Node("0.0", Identity())]), (2, 4)),
+    )
+    paths = _Paths(keyed=True)
+    (one,), (other,) = paths.views(split.rows), paths.views(joined.rows)
+    assert (one.path, one.parts, one.first) == ("0.0", 2, "0")
+    assert (other.path, other.parts, other.first) == ("0.0", 2, "0.0")
+    assert one.key == other.key
+
+
+def test_every_view_of_100000_nested_residuals_is_linear_in_size() -> None:
+    """Full paths of n nested Residuals hold n * n segments: every view shows them cut, so the
+    table, the explanation, the HTML and the picture grow with the rows, not their square."""
+    network = _nested_residuals(DEPTH)
+    report = trace(network, (2, 4))
+    rows = len(report.rows)
+    assert rows == DEPTH + 1
+    text = str(report)
+    assert len(text) < 400 * rows
+    deepest = 1 + 2 * DEPTH  # "0", then ".body.0" per Residual
+    assert f"0.body.0.body.0.body.0.body.0.body.0.body.[{deepest - 24:,} more].body.0" in text
+    assert len(report.explain()) < 400 * rows
+    assert len(report._repr_html_()) < 1_000 * rows
+    assert len(report.render(depth=3)) < 2_000
+    collapsed = lines(report, depth=30_000)  # a deep collapse is linear too
+    parts = ["0", *["body", "0"] * 15_000]  # the ancestor with 30,001 segments
+    assert collapsed[0].path == ".".join(parts[:12]) + f".[{30_001 - 24:,} more]." + ".".join(parts[-12:])
+    assert (collapsed[0].rows, len(collapsed)) == (DEPTH - 15_000, 15_002)  # then the merges above
+    assert len(report.to_svg()) < 1_000 * rows
+    assert cs.verify(network, network, (2, 4)).ok

@@ -482,11 +482,13 @@ def test_cli_writes_undecodable_file_names_whatever_the_encoding(encoding: str, 
     assert b"2 networks: 2 ok" in proc.stdout
 
 
-def test_a_network_nested_20000_deep_is_traced_and_drawn_in_time() -> None:
-    """The picture once looked up every prefix of every path: over 2 s for 20,000 levels."""
+def test_a_network_nested_100000_deep_is_traced_and_drawn_without_quadratic_work() -> None:
+    """The picture once looked up every prefix of every path: over 2 s for 20,000 levels, so
+    minutes for 100,000.  Each view must finish far inside a bound that only quadratic work
+    reaches (a guard against a hang, not a speed claim: the figures are in benchmarks/)."""
     import time
 
-    network = deep_sequential(20_000)
+    network = deep_sequential(100_000)
     report = cs.trace(network, SHAPE)
     for fn in (
         lambda: cs.trace(network, SHAPE), lambda: cs.check(network, SHAPE), report.render, report.to_svg,
@@ -494,10 +496,8 @@ def test_a_network_nested_20000_deep_is_traced_and_drawn_in_time() -> None:
         lambda: cs.verify(network, network, SHAPE),
     ):  # fmt: skip
         start = time.perf_counter()
-        result, err = attempt(fn, {})
-        assert err is None, err
-        assert result is not None
-        assert time.perf_counter() - start < DEADLINE.total_seconds()
+        assert fn() is not None
+        assert time.perf_counter() - start < 60
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")

@@ -223,3 +223,22 @@ def test_graph_merges_get_arcs_from_their_other_inputs() -> None:
     assert _skips(svg) == 4
     chain = cs.trace(cs.Graph([cs.Node("a", cs.Conv(4, 3)), cs.Node("b", cs.Add(), ["a", "a"])]), (1, 8, 8))
     assert _skips(chain.to_svg()) == 0  # both inputs are the stack just before: no arc
+
+
+def test_graph_nodes_named_like_modules_get_their_arcs() -> None:
+    """A converted model's nodes are named after its modules (``layer1.0.conv1``): a merge's arc
+    starts at its other input's stack, found by the node's whole name, not its first part."""
+    dotted = cs.Graph(
+        [
+            cs.Node("p.c", cs.Conv(4, 3, padding=1)),
+            cs.Node("p.d", cs.Conv(4, 3, padding=1), ["input"]),
+            cs.Node("s", cs.Add(), ["p.c", "p.d"]),
+        ]
+    )
+    plain = cs.Graph(
+        [
+            cs.Node(n.name.replace(".", "_"), n.op, [i.replace(".", "_") for i in n.inputs])
+            for n in dotted.nodes
+        ]
+    )
+    assert _skips(cs.trace(dotted, (4, 8, 8)).to_svg()) == _skips(cs.trace(plain, (4, 8, 8)).to_svg()) == 1
