@@ -147,7 +147,7 @@ def frozen(cls: type[T]) -> type[T]:
     namespace["_open"] = None  # see open_twin
     if "__init__" not in namespace:
         namespace["__init__"] = _lazy_init(
-            cls.__name__, positional, kw_only, defaults, "__post_init__" in dir(cls)
+            cls.__name__, positional, kw_only, defaults, hasattr(cls, "__post_init__")
         )
     getter: Callable[[Any], tuple[Any, ...]]
     if len(fields) > 1:
@@ -247,8 +247,12 @@ def _make_init(
     scope["_integral"] = integral
     scope["_fill"] = fill_value
     scope["_open_twin"] = open_twin
-    exec(compile(source, f"<convshape {owner}.__init__>", "exec"), scope)
+    # exec of the text, not of compile()'s result: compile() first checks whether it was handed an
+    # AST, which builds the ast module's hundred-odd types on the first call in a process (1-2 ms,
+    # most of a fresh process's first trace); exec of a string goes straight to the compiler
+    exec(source, scope)
     init: Callable[..., None] = scope["__init__"]
+    init.__code__ = init.__code__.replace(co_filename=f"<convshape {owner}.__init__>")
     init.__qualname__ = f"{owner}.__init__"
     return init
 

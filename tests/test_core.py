@@ -304,6 +304,23 @@ def test_a_first_build_racing_another_thread_compiles_once_and_succeeds() -> Non
     assert out.strip() == "Dropout(p=0.2, name=None)"
 
 
+def test_a_generated_init_is_named_for_its_class_in_tracebacks() -> None:
+    """The generated ``__init__`` keeps the fields' signature and a file name that says whose it is."""
+    code = (
+        "import convshape as cs, traceback\n"
+        "try:\n"
+        "    cs.Conv(8, 3, stride=0)\n"
+        "except cs.ParameterError as err:\n"
+        "    print([frame.filename for frame in traceback.extract_tb(err.__traceback__)][-3:])\n"
+        "init = cs.Conv.__init__\n"
+        "print(init.__qualname__, init.__code__.co_filename, init.__code__.co_varnames[:3])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    frames, names = out.splitlines()
+    assert "<convshape Conv.__init__>" in frames
+    assert names == "Conv.__init__ <convshape Conv.__init__> ('self', 'out_channels', 'kernel_size')"
+
+
 def test_replace_revalidates_and_asdict_reads_the_fields() -> None:
     conv = Conv(8, 3, stride=2, name="c")
     wider = dataclasses.replace(conv, out_channels=16)
