@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from fractions import Fraction
 from math import prod
 
+from convshape._paths import _display_paths
 from convshape.arithmetic import AxisWindow
 from convshape.errors import ConvShapeError, grouped, show
 from convshape.layers import Conv, ConvTranspose, EuclideanRBF, Layer, Linear, Subsample, fmt_shape
 from convshape.tables import fan_in_summary
-from convshape.tracing import Report, Row, _display_paths, trace
+from convshape.tracing import Report, Row, trace
 
 __all__ = ["explain", "explain_failure", "explain_report"]
 

@@ -53,7 +53,7 @@ def _label(row: Row, path: str) -> str:
 
 def _noted(report: Report) -> list[tuple[str, str]]:
     """(row label, note) for every note of every row."""
-    from convshape.tracing import _display_paths
+    from convshape._paths import _display_paths
 
     noted = _display_paths([row for row in report.rows if row.notes])
     return [(_label(shown.row, shown.path), note) for shown in noted for note in shown.row.notes]
@@ -239,7 +239,7 @@ def lines(report: Report, depth: int | None = None) -> list[Line]:
     """The table's lines: one per row, or rows deeper than *depth* collapsed into their ancestor."""
     if depth is not None:
         depth = as_index("depth", depth, 0)
-    from convshape.tracing import _display_paths, _fold, _fold_path
+    from convshape._paths import _display_paths, _fold, _fold_path
 
     out: list[Line] = []
     group = None  # what tells apart the ancestor the last line folds rows into

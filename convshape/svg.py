@@ -95,7 +95,7 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
     """The stacks to draw, and the skip arcs as (from item, to item) index pairs."""
     if depth is not None:
         depth = as_index("depth", depth, 0)
-    from convshape.tracing import _fold, _fold_path, _Paths
+    from convshape._paths import _fold, _fold_path, _Paths
 
     items = [_Item(report.input_shape, "input")]
     arcs: list[tuple[int, int]] = []

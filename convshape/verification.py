@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from convshape._paths import _Paths
 from convshape.containers import MERGES, Concat, Graph, Residual, as_layer
 from convshape.errors import ConvShapeError, Difference, grouped
 from convshape.layers import Activation, Dropout, Identity, Layer, fmt_shape
-from convshape.tracing import Report, Row, _input_shape, _Paths, trace
+from convshape.tracing import Report, Row, _input_shape, trace
 
 __all__ = ["Verification", "compare", "verify"]
 

@@ -17,8 +17,8 @@ import pytest
 
 import convshape as cs
 from convshape import Conv, Identity, Residual, Sequential, trace
+from convshape._paths import _display_paths, _fold_path, _Paths
 from convshape.render import lines
-from convshape.tracing import _display_paths, _fold_path, _Paths
 
 DEPTH = 100_000
 
