@@ -24,10 +24,10 @@ from convshape.tracing import _join
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from _collections_abc import Sequence
+    from _collections_abc import Iterator, Sequence
     from typing import Union
 
-    from convshape.tracing import PathNode, Row
+    from convshape.tracing import PathNode, Report, Row
 
     #: what views know of a path: parts, first parts, first segment, key, fold (see _Shown)
     _Entry = tuple[int, tuple[str, ...], str, int, Union[tuple[PathNode, str], None]]
@@ -165,3 +165,54 @@ def _fold_path(view: _Shown, level: int) -> tuple[str, str]:
     parent, kept = view.fold
     full = f"{_join(parent)}.{kept}" if parent is not None else kept  # joined once per fold
     return (full if level <= 2 * SHOWN_SEGMENTS else _cut(parent, kept, level, view.head)), full
+
+
+class _Fold:
+    """The block that views show rows nested deeper than their depth as: its display path, and
+    its layer (None when the path does not resolve, as a Graph node's does not)."""
+
+    __slots__ = ("block", "path")
+
+    def __init__(self, path: str, block: object | None) -> None:
+        self.path, self.block = path, block
+
+
+def _with_folds(report: Report, paths: _Paths, depth: int | None) -> Iterator[tuple[_Shown, _Fold | None]]:
+    """The report's rows as *paths* shows them, each with the block it folds into when it is
+    nested more than *depth* + 1 parts deep (else None).  Rows of one block in a row share one
+    :class:`_Fold` object, so a view merges a row into the line before it when both have the
+    same one (a block may appear again after other rows: it then gets a new object)."""
+    fold: _Fold | None = None
+    group: object = None
+    for shown in paths.views(report.rows):
+        if depth is None or shown.parts <= depth + 1:
+            yield shown, None
+            continue
+        key = _fold(shown, depth + 1)
+        if fold is None or key != group:
+            group = key
+            path, full = _fold_path(shown, depth + 1)
+            fold = _Fold(path, layer_at(report.network, full))
+        yield shown, fold
+
+
+def layer_at(network: object, path: str) -> object | None:
+    """The layer at a dotted path, or None (paths of Graph nodes are not resolved).
+
+    >>> import convshape as cs
+    >>> net = cs.Sequential(cs.Residual(cs.Conv(4, 3, padding=1)), cs.Flatten())
+    >>> layer_at(net, "0.body.0") is net.layers[0].body.layers[0], layer_at(net, "0.body.5")
+    (True, None)
+    """
+    node = network
+    for segment in path.split("."):
+        if segment.isdigit():
+            items = node if isinstance(node, tuple) else getattr(node, "layers", None)
+            if not isinstance(items, tuple) or int(segment) >= len(items):
+                return None
+            node = items[int(segment)]
+        else:
+            node = getattr(node, segment, None)
+            if node is None:
+                return None
+    return node

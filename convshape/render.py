@@ -219,52 +219,48 @@ class Line:
     notes: tuple[str, ...]
 
 
-def layer_at(network: object, path: str) -> object | None:
-    """The layer at a dotted path, or None (paths of Graph nodes are not resolved)."""
-    node = network
-    for segment in path.split("."):
-        if segment.isdigit():
-            items = node if isinstance(node, tuple) else getattr(node, "layers", None)
-            if not isinstance(items, tuple) or int(segment) >= len(items):
-                return None
-            node = items[int(segment)]
-        else:
-            node = getattr(node, segment, None)
-            if node is None:
-                return None
-    return node
-
-
 def lines(report: Report, depth: int | None = None) -> list[Line]:
     """The table's lines: one per row, or rows deeper than *depth* collapsed into their ancestor."""
     if depth is not None:
         depth = as_index("depth", depth, 0)
-    from convshape._paths import _display_paths, _fold, _fold_path
+    from convshape._paths import _Paths, _with_folds
 
     out: list[Line] = []
-    group = None  # what tells apart the ancestor the last line folds rows into
-    for shown in _display_paths(report.rows, None if depth is None else depth + 1):
-        row, path = shown.row, shown.path
-        if depth is not None and shown.parts > depth + 1:
-            folded = _fold(shown, depth + 1)
-            last = out[-1] if out else None
-            if last is not None and last.rows > 0 and group == folded:
-                out[-1] = Line(
-                    last.path, last.label, last.kind, last.input_shape, row.output_shape,
-                    last.kernels + row.kernels, last.params + row.params, last.buffers + row.buffers,
-                    last.macs + row.macs, row.receptive_field, last.rows + 1, last.notes + row.notes,
-                )  # fmt: skip
-                continue
-            group = folded
-            prefix, full = _fold_path(shown, depth + 1)
-            layer = layer_at(report.network, full)
-            name = getattr(layer, "name", None)
-            kind = getattr(layer, "kind", "block")
+    shown_fold = None  # the block of the last folded line
+    for shown, fold in _with_folds(report, _Paths(None if depth is None else depth + 1), depth):
+        row = shown.row
+        if fold is None:
             out.append(
                 Line(
-                    prefix,
-                    prefix + (f" {name}" if name else ""),
-                    str(kind),
+                    shown.path,
+                    _label(row, shown.path),
+                    row.layer.describe() + (" *" if row.notes else ""),
+                    row.input_shape,
+                    row.output_shape,
+                    row.kernels,
+                    row.params,
+                    row.buffers,
+                    row.macs,
+                    row.receptive_field,
+                    0,
+                    row.notes,
+                )
+            )
+        elif fold is shown_fold and out[-1].rows > 0:  # one more row of the block on the last line
+            last = out[-1]
+            out[-1] = Line(
+                last.path, last.label, last.kind, last.input_shape, row.output_shape,
+                last.kernels + row.kernels, last.params + row.params, last.buffers + row.buffers,
+                last.macs + row.macs, row.receptive_field, last.rows + 1, last.notes + row.notes,
+            )  # fmt: skip
+        else:
+            shown_fold = fold
+            name = getattr(fold.block, "name", None)
+            out.append(
+                Line(
+                    fold.path,
+                    fold.path + (f" {name}" if name else ""),
+                    str(getattr(fold.block, "kind", "block")),
                     row.input_shape,
                     row.output_shape,
                     row.kernels,
@@ -276,23 +272,6 @@ def lines(report: Report, depth: int | None = None) -> list[Line]:
                     row.notes,
                 )
             )
-            continue
-        out.append(
-            Line(
-                path,
-                _label(row, path),
-                row.layer.describe() + (" *" if row.notes else ""),
-                row.input_shape,
-                row.output_shape,
-                row.kernels,
-                row.params,
-                row.buffers,
-                row.macs,
-                row.receptive_field,
-                0,
-                row.notes,
-            )
-        )
     return [_finish(line) for line in out]
 
 

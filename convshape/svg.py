@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from convshape.containers import Add, Cat, Concat, CropCat, Graph, Multiply, Residual
 from convshape.errors import as_index, grouped
 from convshape.layers import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, Conv, ConvTranspose, Linear, MaxPool
-from convshape.render import layer_at
 
 if TYPE_CHECKING:
     from convshape.tracing import Report, Row
@@ -95,7 +94,7 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
     """The stacks to draw, and the skip arcs as (from item, to item) index pairs."""
     if depth is not None:
         depth = as_index("depth", depth, 0)
-    from convshape._paths import _fold, _fold_path, _Paths
+    from convshape._paths import _Paths, _with_folds
 
     items = [_Item(report.input_shape, "input")]
     arcs: list[tuple[int, int]] = []
@@ -108,8 +107,8 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
     wiring = {node.name: node.inputs for node in network.nodes} if isinstance(network, Graph) else {}
     node_item = {network.input: 0} if isinstance(network, Graph) else {}  # node -> its last item
     paths = _Paths(None if depth is None else depth + 1, keyed=True)
-    group = None  # what tells apart the ancestor the last item folds rows into
-    for shown in paths.views(report.rows):
+    shown_fold = None  # the block of the last folded item
+    for shown, fold in _with_folds(report, paths, depth):
         row, path = shown.row, shown.path
         if wiring:
             node_item[shown.first] = len(items) - 1  # until a row of this node is drawn
@@ -118,18 +117,16 @@ def _items(report: Report, depth: int | None = None) -> tuple[list[_Item], list[
             starts[key] = len(items) - 1
             node = node[0]
         shape = row.output_shape
-        if depth is not None and shown.parts > depth + 1:
+        if fold is not None:
             last = items[-1]
-            folded = _fold(shown, depth + 1)
-            if last.collapsed and group == folded:
+            if fold is shown_fold and last.collapsed:  # one more row of the block on the last item
                 if shape is not None:
                     items[-1] = _Item(shape, last.op, last.path, True)
                 continue
-            group = folded
-            prefix, full = _fold_path(shown, depth + 1)
-            block = layer_at(report.network, full)
-            label = getattr(block, "name", None) or f"{getattr(block, 'kind', 'block')} {prefix}"
-            items.append(_Item(shape or items[-1].shape, str(label), prefix, True))
+            shown_fold = fold
+            block = fold.block
+            label = getattr(block, "name", None) or f"{getattr(block, 'kind', 'block')} {fold.path}"
+            items.append(_Item(shape or items[-1].shape, str(label), fold.path, True))
             continue
         name = str(row[1]) if row[0] is None else None  # a root Graph's node: its row is its own
         node_merge = _NODE_MERGE_OPS.get(type(row.layer)) if name in wiring else None
