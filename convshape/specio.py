@@ -768,8 +768,8 @@ def _json_deep(text: str) -> Any:
     goes.  Scalars are read by json's own decoder, so each means what ``json.loads`` makes of it,
     and a broken document raises the ``JSONDecodeError`` that ``json.loads`` would."""
     scalar, space = _DECODE, _skip_space  # the decoder is never handed a "[" or "{": it would recurse
-    # the open lists and tables: (items, None) or (key-value pairs, [the pending key])
-    stack: list[tuple[list[Any], list[str] | None]] = []
+    # the open lists and tables: (items, None, start) or (key-value pairs, [the pending key], start)
+    stack: list[tuple[list[Any], list[str] | None, int]] = []
     pos = space(text)
     while True:
         char = text[pos : pos + 1]
@@ -778,16 +778,16 @@ def _json_deep(text: str) -> Any:
                 raise SpecError(
                     f"the document nests lists and tables more than {MAX_NESTING:,} levels deep, the limit"
                 )
-            pos = space(text, pos + 1)
+            start, pos = pos, space(text, pos + 1)
             if text.startswith("]" if char == "[" else "}", pos):
-                value: Any = [] if char == "[" else _unique_keys([])
+                value: Any = [] if char == "[" else {}
                 pos += 1
             elif char == "[":
-                stack.append(([], None))
+                stack.append(([], None, start))
                 continue
             else:
                 key, pos = _json_key(text, pos)
-                stack.append(([], [key]))
+                stack.append(([], [key], start))
                 continue
         else:
             value, pos = scalar(text, pos)
@@ -797,7 +797,7 @@ def _json_deep(text: str) -> Any:
                 if pos != len(text):
                     raise json.JSONDecodeError("Extra data", text, pos)
                 return value
-            items, pending = stack[-1]
+            items, pending, start = stack[-1]
             items.append(value if pending is None else (pending[0], value))
             pos = space(text, pos)
             char = text[pos : pos + 1]
@@ -809,7 +809,7 @@ def _json_deep(text: str) -> Any:
             if char == ("]" if pending is None else "}"):
                 stack.pop()
                 pos += 1
-                value = items if pending is None else _unique_keys(items)
+                value = items if pending is None else _unique_keys(items, text, start)
                 continue
             raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
 
@@ -880,6 +880,9 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
                     document = json.loads(text, object_pairs_hook=_unique_keys)
                 except RecursionError:  # nested deeper than json's recursive reader goes
                     document = _json_deep(text)
+                except SpecError:  # a key given twice: read again by the reader that says where
+                    _json_deep(text)
+                    raise  # pragma: no cover - the second reader refuses the same table
             else:  # json.loads could run out of C stack before the raised limit stops it
                 document = _json_deep(text)
         else:
@@ -927,17 +930,25 @@ def _brackets(text: str) -> int:
     return text.count("[") + text.count("{")
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _unique_keys(pairs: list[tuple[str, Any]], text: str | None = None, start: int = 0) -> dict[str, Any]:
+    """The table of *pairs*; a key given twice is refused, with the place where the table starts
+    in *text* when given (json.loads hands only the pairs)."""
     table: dict[str, Any] = {}
     for key, value in pairs:
         if key in table:
             kind = table.get("type")
-            place = f" of a {show(kind)} table" if isinstance(kind, str) else ""
+            of = f" of a {show(kind)} table" if isinstance(kind, str) else ""
+            place = "" if text is None else f" at {_line_column(text, start)}"
             raise SpecError(
-                f"duplicate key {show(key)}{place} (keys: {_keys([k for k, _ in pairs])}); give each key once"
+                f"duplicate key {show(key)}{of}{place} (keys: {_keys([k for k, _ in pairs])}); give each key once"
             )
         table[key] = value
     return table
+
+
+def _line_column(text: str, pos: int) -> str:
+    """Where *pos* is in *text*, counted as json's error messages count."""
+    return f"line {text.count(chr(10), 0, pos) + 1}, column {pos - text.rfind(chr(10), 0, pos)}"
 
 
 def _toml_depth(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -166,7 +167,24 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
 def test_duplicate_json_keys_are_refused_with_the_key_named() -> None:
     """JSON, like TOML, refuses a key given twice instead of keeping the last."""
     text = '{"layers": [{"type": "conv", "out_channels": 8, "kernel_size": 3, "kernel_size": 5}]}'
-    with pytest.raises(SpecError, match="duplicate key 'kernel_size' of a 'conv' table"):
+    with pytest.raises(SpecError, match="duplicate key 'kernel_size' of a 'conv' table at line 1, column 13"):
+        cs.loads(text)
+    assert text[12] == "{"  # the table's opening brace, at json's 1-based column 13
+
+
+@pytest.mark.parametrize("levels", [3, 5_000])
+def test_a_duplicate_key_is_placed_at_its_table_however_deep(levels: int) -> None:
+    """The place is where the table opens, counted as json counts lines and columns, whether
+    json.loads or the explicit-stack reader (past json's depth) read the document."""
+    table = '{"type": "identity",\n "name": "a", "name": "b"}'
+    text = '{"layers": [' + '{"type": "sequential", "layers": [' * levels + "\n" + table
+    text += "]}" * levels + "]}"
+    start = text.index('{"type": "identity"')
+    line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+    assert (line, column) == (2, 1)
+    with pytest.raises(
+        SpecError, match=f"duplicate key 'name' of a 'identity' table at line {line}, column {column} "
+    ):
         cs.loads(text)
 
 
@@ -249,8 +267,8 @@ def _outcome(read: Any, text: str) -> tuple[str, object]:
         return "value", read(text)
     except json.JSONDecodeError as err:
         return "JSONDecodeError", (err.msg, err.pos) if sys.version_info < (3, 13) else err.pos
-    except SpecError as err:  # a duplicate key
-        return "SpecError", str(err)
+    except SpecError as err:  # a duplicate key: only the explicit-stack reader says where
+        return "SpecError", re.sub(r" at line \d+, column \d+", "", str(err))
 
 
 @given(_JSON_VALUES, st.sampled_from([None, 0, 2, "\t"]), st.data())
