@@ -179,9 +179,10 @@ class _Fold:
 
 def _with_folds(report: Report, paths: _Paths, depth: int | None) -> Iterator[tuple[_Shown, _Fold | None]]:
     """The report's rows as *paths* shows them, each with the block it folds into when it is
-    nested more than *depth* + 1 parts deep (else None).  Rows of one block in a row share one
-    :class:`_Fold` object, so a view merges a row into the line before it when both have the
-    same one (a block may appear again after other rows: it then gets a new object)."""
+    nested more than *depth* + 1 parts deep (else None).  Rows of one block share one
+    :class:`_Fold` object until a row of another block comes; rows that are not folded do not
+    end it, so a view merges a row into the line before it only when that line is the block's
+    own and has the same object (a block that comes again after another block gets a new one)."""
     fold: _Fold | None = None
     group: object = None
     for shown in paths.views(report.rows):

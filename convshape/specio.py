@@ -881,7 +881,10 @@ def loads(text: str, *, format: str = "json") -> tuple[Sequential, tuple[int, ..
                 except RecursionError:  # nested deeper than json's recursive reader goes
                     document = _json_deep(text)
                 except SpecError:  # a key given twice: read again by the reader that says where
-                    _json_deep(text)
+                    try:
+                        _json_deep(text)
+                    except SpecError as placed:
+                        raise placed from None
                     raise  # pragma: no cover - the second reader refuses the same table
             else:  # json.loads could run out of C stack before the raised limit stops it
                 document = _json_deep(text)

@@ -183,6 +183,32 @@ def test_pools_of_every_opset_give_what_onnx_runtime_computes(op: str, opset: in
         assert differs == 0
 
 
+def test_a_declared_shape_from_the_old_ceil_rule_is_refused_with_the_reason() -> None:
+    """A file whose shapes were filled in by ONNX's shape inference up to opset 21 declares the
+    plain-ceil size for such a pool; convshape gives what running it gives, so it refuses the
+    declaration and says why.  Opset 22's inference declares the size that runs."""
+    for opset in (21, 22):
+        node = helper.make_node(
+            "MaxPool", ["x"], ["y"], kernel_shape=[2], strides=[2], pads=[1, 1], ceil_mode=1
+        )
+        graph = helper.make_graph(
+            [node],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 1, 1))],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        model = onnx.shape_inference.infer_shapes(model)
+        declared = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+        if opset == 21:
+            assert declared == [1, 1, 2]  # plain ceil: ceil((1 + 2 - 2) / 2) + 1
+            with pytest.raises(cs.ShapeError, match=r"up to opset 21 .* compute \(1,\) on the spatial axes"):
+                cs.from_onnx(model)
+        else:
+            assert declared == [1, 1, 1]
+            assert cs.trace(cs.from_onnx(model), (1, 1)).output_shape == (1, 1)
+
+
 def test_conv_transpose_begin_end_pads_match_onnx() -> None:
     """Transposed (before, after) pads and output_padding follow ONNX ConvTranspose."""
     rng = random.Random(31)

@@ -741,9 +741,43 @@ class _Reader:
             op: Layer = cls(kernel, dilation=dilation, convention="onnx", **common)
         except ConvShapeError as err:
             raise err.located(self.where) from None
-        result = self.emit(node.name or node.output[0], op, [x], output=node.output[0])
+        try:
+            result = self.emit(node.name or node.output[0], op, [x], output=node.output[0])
+        except ShapeError:
+            if common["ceil_mode"] and self.opset <= 21:
+                self.old_ceil_declaration(node, a, x, op)
+            raise
         if len(node.output) > 1 and node.output[1]:  # MaxPool's indices: the same shape, no data flow here
             self.put_dims(node.output[1], result.full(self.batch))
+
+    def old_ceil_declaration(self, node: Any, a: dict[str, Any], x: _Act, op: Layer) -> None:
+        """Explain a refused declaration that is what ONNX's shape inference up to opset 21 writes
+        for a pool in ceil mode: a plain ceil, one more than running the model gives when the
+        last window would start in the right padding (opset 22's inference took the runtime's rule)."""
+        declared = self.declared.get(node.output[0])
+        spatial = x.shape[1:]
+        ndim = len(spatial)
+        if declared is None or "pads" not in a or None in spatial or len(declared) != ndim + 2:
+            return
+        kernel = [int(v) for v in a["kernel_shape"]]
+        strides = [int(v) for v in a.get("strides", [1] * ndim)]
+        dilations = [int(v) for v in a.get("dilations", [1] * ndim)]
+        pads = [int(v) for v in a["pads"]]
+        plain = tuple(
+            -(-(size + pads[i] + pads[i + ndim] - dilations[i] * (kernel[i] - 1) - 1) // strides[i]) + 1
+            for i, size in enumerate(spatial)
+        )
+        if tuple(declared[2:]) != plain:
+            return
+        computed = op._effect(x.shape, [])[0]
+        raise ShapeError(
+            f"the model declares {declared} for {node.output[0]!r}: ONNX's shape inference up to "
+            f"opset 21 (this file's is {self.opset}) takes a plain ceil in ceil mode, while ONNX Runtime "
+            f"and PyTorch drop a last window that would start in the right padding and compute "
+            f"{tuple(computed or ())[1:]} on the spatial axes, as convshape does; remove the declared "
+            "shapes (value_info) or infer them again at opset 22",
+            where=self.where,
+        )
 
     def global_pool(self, node: Any, a: dict[str, Any]) -> None:
         x = self.act(node)
