@@ -37,10 +37,11 @@ except ImportError:  # pragma: no cover - numpy is in the test environment, not 
 
 #: every call must stay below this much newly allocated memory
 MEMORY_LIMIT = 256 * 2**20
-#: the per-example deadline: every call must finish well within it
-#: (a line tracer such as coverage's makes every call several times slower: the bound is then
-#: scaled, so that it still catches a hang without failing the instrumented run)
-DEADLINE = timedelta(seconds=2 * (5 if sys.gettrace() is not None or "coverage" in sys.modules else 1))
+#: the per-example deadline: a hang guard, not a speed test (speed is measured in benchmarks/).
+#: The slowest calls (the CLI reading a 4 MB file) take well under a second on a quiet machine
+#: and 2.8 s were seen beside the other long group on a slower one; a line tracer such as
+#: coverage's makes every call several times slower, so the bound is then scaled again.
+DEADLINE = timedelta(seconds=20 * (5 if sys.gettrace() is not None or "coverage" in sys.modules else 1))
 ALLOWED = (cs.ConvShapeError, TypeError)
 
 
