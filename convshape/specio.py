@@ -147,6 +147,8 @@ LEAF_TYPES: dict[str, type[Layer]] = {
     "crop_cat": CropCat,
 }
 CONTAINER_TYPES = ("sequential", "residual", "concat", "graph")
+#: the types of layers that hold no other layer (a Shared holds one)
+_LEAVES = frozenset(LEAF_TYPES) - {"shared"}
 _CONTAINER_FIELDS = {
     "sequential": ("layers",),
     "residual": ("body", "shortcut"),
@@ -322,6 +324,7 @@ class _Parser:
 
     def __init__(self) -> None:
         self.count = 0
+        self.signatures: dict[type, tuple[list[str], list[str]]] = {}  # class -> (fields, required)
 
     def run(self, build: Generator[_Request, Layer, _T]) -> _T:
         stack: list[Generator[_Request, Layer, Any]] = [build]
@@ -335,8 +338,13 @@ class _Parser:
                     return done.value  # type: ignore[no-any-return]
                 sent = done.value
             else:
-                stack.append(self.layer(*request))
-                sent = None
+                value, at = request
+                kind = value.get("type") if value.__class__ is dict else None
+                if kind.__class__ is str and kind in _LEAVES:  # it holds no layer: built at once
+                    sent = self.leaf(value, at)  # type: ignore[arg-type]
+                else:
+                    stack.append(self.layer(value, at))
+                    sent = None
 
     def layers(self, value: object, at: _Place) -> Generator[_Request, Layer, list[Layer]]:
         if not isinstance(value, list):
@@ -346,7 +354,8 @@ class _Parser:
             built.append((yield item, _Place(at, f"[{i}]")))
         return built
 
-    def layer(self, value: object, at: _Place) -> Generator[_Request, Layer, Layer]:
+    def head(self, value: object, at: _Place) -> tuple[str, str | None]:
+        """Count a layer's table and check what every layer has: its type and name."""
         self.count += 1
         if self.count > MAX_LAYERS:
             raise SpecError(f"the document has more than {MAX_LAYERS:,} layers, the limit", where=str(at))
@@ -362,33 +371,60 @@ class _Parser:
         name = value.get("name")
         if name is not None and not isinstance(name, str):
             raise SpecError(f"must be a string, got {type_name(name)} {show(name)}", where=f"{at}.name")
+        return kind, name
+
+    def layer(self, value: object, at: _Place) -> Generator[_Request, Layer, Layer]:
+        kind, name = self.head(value, at)
+        assert isinstance(value, dict)  # head refuses anything else
         if kind in CONTAINER_TYPES:
             return (yield from self.container(kind, value, at, name))
+        if kind != "shared":
+            return self.leaf(value, at, counted=True)
+        kwargs: dict[str, Any] = {}  # a Shared builds its layer where the document gives it
+        for key, item in value.items():
+            if key == "layer":
+                kwargs[key] = yield item, _Place(at, f".{key}")
+            elif key != "type":
+                kwargs[key] = self.field(Shared, kind, key, item, at)
+        return self.build(Shared, kind, kwargs, at)
+
+    def leaf(self, value: dict[str, Any], at: _Place, *, counted: bool = False) -> Layer:
+        """A layer that holds no other layer (any type but the containers and shared)."""
+        kind = self.head(value, at)[0] if not counted else value["type"]
         cls = LEAF_TYPES.get(kind)
         if cls is None:
             close = difflib.get_close_matches(kind, [*LEAF_TYPES, *CONTAINER_TYPES], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             known = ", ".join([*LEAF_TYPES, *CONTAINER_TYPES])
             raise SpecError(f"unknown layer type {show(kind)}{hint} Known types: {known}", where=f"{at}.type")
-        allowed = [f.name for f in fields(cls) if f.init]  # type: ignore[arg-type]
-        kwargs: dict[str, Any] = {}
-        for key, item in value.items():
-            if key == "type":
-                continue
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise SpecError(
-                    f"unknown field for {show(kind)}{hint} Fields: {', '.join(allowed)}",
-                    where=f"{at}.{_short(key)}",
-                )
-            if key == "connections" and isinstance(item, dict):
-                kwargs[key] = _random_table(item, _Place(at, f".{key}"))
-            elif cls is Shared and key == "layer":
-                kwargs[key] = yield item, _Place(at, f".{key}")
-            else:
-                kwargs[key] = _frozen(item, _Place(at, f".{key}"))
-        required = [f.name for f in fields(cls) if f.init and f.default is MISSING]  # type: ignore[arg-type]
+        kwargs = {key: self.field(cls, kind, key, item, at) for key, item in value.items() if key != "type"}
+        return self.build(cls, kind, kwargs, at)
+
+    def signature(self, cls: type) -> tuple[list[str], list[str]]:
+        """The fields a class takes, and those it requires (read once per class and document)."""
+        found = self.signatures.get(cls)
+        if found is None:
+            taken = [f for f in fields(cls) if f.init]
+            found = [f.name for f in taken], [f.name for f in taken if f.default is MISSING]
+            self.signatures[cls] = found
+        return found
+
+    def field(self, cls: type, kind: str, key: str, item: object, at: _Place) -> object:
+        """A field's value as the class takes it; an unknown field is refused."""
+        allowed = self.signature(cls)[0]
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SpecError(
+                f"unknown field for {show(kind)}{hint} Fields: {', '.join(allowed)}",
+                where=f"{at}.{_short(key)}",
+            )
+        if key == "connections" and isinstance(item, dict):
+            return _random_table(item, _Place(at, f".{key}"))
+        return _frozen(item, _Place(at, f".{key}"))
+
+    def build(self, cls: type[Layer], kind: str, kwargs: dict[str, Any], at: _Place) -> Layer:
+        allowed, required = self.signature(cls)
         missing = [r for r in required if r not in kwargs]
         if missing:
             raise SpecError(f"{show(kind)} needs {', '.join(missing)}", where=str(at))
