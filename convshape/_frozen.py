@@ -146,9 +146,10 @@ def frozen(cls: type[T]) -> type[T]:
     namespace["__dataclass_fields__"] = _DataclassFields()
     namespace["_open"] = None  # see open_twin
     if "__init__" not in namespace:
-        namespace["__init__"] = _lazy_init(
-            cls.__name__, positional, kw_only, defaults, hasattr(cls, "__post_init__")
-        )
+        owner = f"{cls.__module__}.{cls.__qualname__}"
+        post = hasattr(cls, "__post_init__")
+        namespace["__init__"] = _lazy_init(owner, positional, kw_only, defaults, post)
+        namespace["_init_recipe"] = (owner, positional, kw_only, tuple(defaults), post)  # see _inits_text
     getter: Callable[[Any], tuple[Any, ...]]
     if len(fields) > 1:
         getter = attrgetter(*fields)
@@ -189,7 +190,7 @@ def _none(obj: Any) -> tuple[Any, ...]:
 def _lazy_init(
     owner: str, positional: tuple[str, ...], kw_only: tuple[str, ...], defaults: dict[str, object], post: bool
 ) -> Callable[..., None]:
-    """An ``__init__`` that compiles the real one on first use (a class never used costs nothing)."""
+    """An ``__init__`` that makes the real one on first use (a class never used costs nothing)."""
 
     def __init__(self: Any, *args: object, **kwargs: object) -> None:
         real = _make_init(owner, positional, kw_only, defaults, post)
@@ -202,21 +203,23 @@ def _lazy_init(
     return __init__
 
 
-def _make_init(
-    owner: str, positional: tuple[str, ...], kw_only: tuple[str, ...], defaults: dict[str, object], post: bool
-) -> Callable[..., None]:
-    """Generate ``__init__`` with the fields' real signature (one small compile per class)."""
+def _init_source(
+    positional: tuple[str, ...], kw_only: tuple[str, ...], defaults: tuple[str, ...], post: bool
+) -> str:
+    """The text of a class's ``__init__``: the fields' real signature (a default stands as None
+    here; the function gets the class's own defaults when it is made), stores and checks."""
     params: list[str] = []
     fields = positional + kw_only
     for name in positional:
-        params.append(f"{name}=_d_{name}" if name in defaults else name)
+        params.append(f"{name}=None" if name in defaults else name)
     if kw_only:
         params.append("*")
-        params.extend(f"{name}=_d_{name}" if name in defaults else name for name in kw_only)
+        params.extend(f"{name}=None" if name in defaults else name for name in kw_only)
     # plain values go straight in; an integer of another type (numpy.int64, an IntEnum) is stored as
     # the int it stands for, so specs compare, hash and serialise the same whatever ints built them.
     # While its fields are stored, the object is an instance of its class's open twin (see
-    # open_twin); a subclass made outside convshape has none and stores through object.__setattr__.
+    # open_twin); a subclass made outside convshape has none and stores through object.__setattr__,
+    # in a loop (that rare case is not worth generated code).
     values = [f"{name} if {name}.__class__ in _plain else _integral({name})" for name in fields]
     body = [
         "  cls = self.__class__",
@@ -224,7 +227,7 @@ def _make_init(
         "  if twin is None or twin._twin_of is not cls:",
         "    twin = _open_twin(cls)",
         "  if twin is None:",
-        *(f"    _set(self, {name!r}, {value})" for name, value in zip(fields, values, strict=True)),
+        f"    _store(self, _names, ({', '.join(fields)}{',' if len(fields) == 1 else ''}))",
         "  else:",
         "    _set(self, '__class__', twin)",
         "    try:",
@@ -240,24 +243,98 @@ def _make_init(
             "    _fill(self, err)",
             "    raise",
         ]
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
-    scope: dict[str, Any] = {f"_d_{name}": value for name, value in defaults.items()}
-    scope["_set"] = object.__setattr__
-    scope["_plain"] = _PLAIN
-    scope["_integral"] = integral
-    scope["_fill"] = fill_value
-    scope["_open_twin"] = open_twin
-    # exec of the text, not of compile()'s result: compile() first checks whether it was handed an
-    # AST, which builds the ast module's hundred-odd types on the first call in a process (1-2 ms,
-    # most of a fresh process's first trace); exec of a string goes straight to the compiler
-    exec(source, scope)
-    init: Callable[..., None] = scope["__init__"]
-    init.__code__ = init.__code__.replace(co_filename=f"<convshape {owner}.__init__>")
-    init.__qualname__ = f"{owner}.__init__"
+    return f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+
+
+def _make_init(
+    owner: str, positional: tuple[str, ...], kw_only: tuple[str, ...], defaults: dict[str, object], post: bool
+) -> Callable[..., None]:
+    """Make ``__init__`` for the class *owner* (``module.qualname``) from its fields.
+
+    The code of every class of convshape's own is compiled ahead, in ``convshape/_inits.py``
+    (written by :func:`_inits_text`; a test holds it to the classes), so making one costs no
+    compile: about 0.3-1 ms a class in a fresh process, most of building a first network.  A
+    class made elsewhere, or one whose fields differ from the compiled text, is compiled here.
+    """
+    try:
+        from convshape._inits import INITS
+    except ImportError:  # pragma: no cover - only while the file is first written
+        INITS = {}
+    fields = positional + kw_only
+    shape = (positional, kw_only, tuple(defaults), post)
+    known = INITS.get(owner)
+    if known is not None and known[0] == shape:
+        code = known[1]
+    else:
+        # exec of the text, not of compile()'s result: compile() first checks whether it was
+        # handed an AST, which builds the ast module's hundred-odd types on its first call in a
+        # process (1-2 ms); exec of a string goes straight to the compiler
+        made: dict[str, Any] = {}
+        exec(_init_source(*shape), made)
+        code = made["__init__"].__code__
+    scope: dict[str, Any] = {
+        "__builtins__": __builtins__,
+        "_set": object.__setattr__,
+        "_store": _store,
+        "_names": fields,
+        "_plain": _PLAIN,
+        "_integral": integral,
+        "_fill": fill_value,
+        "_open_twin": open_twin,
+    }
+    name = owner.rpartition(".")[2]
+    init: Callable[..., None] = _function(
+        code.replace(co_filename=f"<convshape {name}.__init__>", co_firstlineno=1), scope
+    )
+    init.__defaults__ = tuple(defaults[n] for n in positional if n in defaults) or None
+    init.__kwdefaults__ = {n: defaults[n] for n in kw_only if n in defaults} or None
+    init.__qualname__ = f"{name}.__init__"
     return init
 
 
+def _inits_text() -> str:
+    """The text of ``convshape/_inits.py``: the ``__init__`` of every class of convshape made by
+    :func:`frozen` with a generated one (the adapters define none), compiled when convshape is
+    installed."""
+    import importlib
+    import pkgutil
+
+    import convshape
+
+    classes: list[type] = []
+    for info in pkgutil.walk_packages(convshape.__path__, "convshape."):
+        if info.name.startswith("convshape.adapters") or info.name in (
+            "convshape.__main__",
+            "convshape._inits",
+        ):
+            continue
+        module = importlib.import_module(info.name)
+        classes += [v for v in vars(module).values() if isinstance(v, type) and v.__module__ == info.name]
+    out = [
+        '"""The generated ``__init__`` of every spec class of convshape, compiled ahead (see',
+        "``convshape._frozen._make_init``).  Written by ``python -m convshape._frozen``: do not edit;",
+        'tests/test_core.py checks that it matches the classes."""',
+        "",
+        "INITS = {}",
+    ]
+    for cls in sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"):
+        made = cls.__dict__.get("_init_recipe")
+        if made is None:  # a class with its own __init__
+            continue
+        owner, positional, kw_only, defaults, post = made
+        out += ["", "", _init_source(positional, kw_only, defaults, post).rstrip("\n")]
+        out.append(f"INITS[{owner!r}] = ({(positional, kw_only, defaults, post)!r}, __init__.__code__)")
+    return "\n".join(out) + "\n"
+
+
+_function: Any = type(_lazy_init)  # types.FunctionType, without importing types
 _PLAIN = frozenset({int, str, float, bool, type(None)})
+
+
+def _store(obj: object, names: tuple[str, ...], values: tuple[object, ...]) -> None:
+    """Store the fields of an object without an open twin (see :func:`open_twin`)."""
+    for name, value in zip(names, values, strict=True):
+        object.__setattr__(obj, name, value if value.__class__ in _PLAIN else integral(value))
 
 
 def open_twin(cls: type) -> type | None:
@@ -768,3 +845,9 @@ def _item(index: int) -> Callable[[tuple[object, ...]], object]:
         return self[index]
 
     return get
+
+
+if __name__ == "__main__":  # python -m convshape._frozen: write convshape/_inits.py again
+    import pathlib
+
+    pathlib.Path(__file__).with_name("_inits.py").write_text(_inits_text())

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -319,6 +320,22 @@ def test_a_generated_init_is_named_for_its_class_in_tracebacks() -> None:
     frames, names = out.splitlines()
     assert "<convshape Conv.__init__>" in frames
     assert names == "Conv.__init__ <convshape Conv.__init__> ('self', 'out_channels', 'kernel_size')"
+
+
+def test_the_compiled_inits_match_the_classes() -> None:
+    """convshape/_inits.py holds every generated ``__init__`` compiled ahead; it must be what the
+    classes would generate now (after changing a class's fields or the template, write it again
+    with ``python -m convshape._frozen``), and a class whose fields differ from it compiles its own."""
+    from convshape import _frozen, _inits
+
+    written = Path(_inits.__file__).read_text()
+    assert written == _frozen._inits_text(), "convshape/_inits.py is stale: run python -m convshape._frozen"
+    assert "convshape.layers.Conv" in _inits.INITS
+    # the same name with other fields: not the compiled code
+    init = _frozen._make_init("convshape.layers.Conv", ("x",), (), {}, False)
+    spec = object.__new__(cs.Identity)
+    with pytest.raises(TypeError, match="required positional argument: 'x'"):
+        init(spec)
 
 
 def test_replace_revalidates_and_asdict_reads_the_fields() -> None:
