@@ -124,6 +124,12 @@ def frozen(cls: type[T]) -> type[T]:
     names = list(annotations)
     kw_at = names.index("_") if "_" in names else len(names)
     fields = tuple(n for n in names if n != "_")
+    clash = [n for n in fields if n.startswith("_") or n in _INIT_NAMES]
+    if clash:  # the generated __init__ holds these names itself
+        raise TypeError(
+            f"{cls.__name__}: a field may not be named {clash[0]!r} (names starting with '_' and "
+            f"{', '.join(sorted(_INIT_NAMES))} are the generated __init__'s own); rename it"
+        )
     positional = fields[:kw_at]
     kw_only = fields[kw_at:]
     namespace = dict(cls.__dict__)
@@ -232,6 +238,7 @@ def _init_source(
         "    _set(self, '__class__', twin)",
         "    try:",
         *(f"      self.{name} = {value}" for name, value in zip(fields, values, strict=True)),
+        *(["      pass"] if not fields else []),
         "    finally:",
         "      self.__class__ = cls",
     ]
@@ -329,6 +336,8 @@ def _inits_text() -> str:
 
 _function: Any = type(_lazy_init)  # types.FunctionType, without importing types
 _PLAIN = frozenset({int, str, float, bool, type(None)})
+#: local names of the generated __init__, which a field's parameter would hide
+_INIT_NAMES = frozenset({"self", "cls", "twin", "err"})
 
 
 def _store(obj: object, names: tuple[str, ...], values: tuple[object, ...]) -> None:

@@ -338,6 +338,21 @@ def test_the_compiled_inits_match_the_classes() -> None:
         init(spec)
 
 
+def test_the_decorator_takes_no_fields_and_refuses_names_its_init_holds() -> None:
+    """A class without fields builds; a field that would hide a name of the generated
+    ``__init__`` is refused when the class is made, not misread when an object is."""
+    from convshape._frozen import frozen
+
+    @frozen
+    class Empty:
+        pass
+
+    assert Empty() == Empty()
+    for name in ("cls", "_names", "err"):
+        with pytest.raises(TypeError, match=f"may not be named '{name}'"):
+            frozen(type("Clash", (), {"__annotations__": {name: "int"}}))
+
+
 def test_replace_revalidates_and_asdict_reads_the_fields() -> None:
     conv = Conv(8, 3, stride=2, name="c")
     wider = dataclasses.replace(conv, out_channels=16)
